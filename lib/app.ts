@@ -1,0 +1,83 @@
+/**
+ * The HTTP application: site-wide middleware (request id, request log, security headers, static
+ * files) in front of the file routes.
+ */
+import { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import type { Services } from "./services.ts";
+import type { State } from "./define.ts";
+import type { Manifest } from "./web/define.ts";
+import { mountRoutes } from "./web/server.ts";
+import { type IslandAssets, NO_ISLAND_ASSETS } from "./web/assets.ts";
+import { assetUrl, isStaticPath, serveFiles, type StaticFiles } from "./web/static.ts";
+
+export interface AppParts {
+  manifest: Manifest;
+  staticFiles: StaticFiles;
+  assets?: IslandAssets;
+}
+
+type Env = { Variables: { requestId: string } };
+
+export function createApp(services: Services, parts: AppParts): Hono<Env> {
+  const { manifest, staticFiles } = parts;
+  const assets = parts.assets ?? NO_ISLAND_ASSETS;
+  const app = new Hono<Env>();
+
+  app.use(requestId({ headerName: "" }));
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    // Set after the route: a handler's own Response would not carry headers set before it.
+    c.res.headers.set("x-request-id", c.get("requestId"));
+    if (isStaticPath(staticFiles, c.req.path)) return;
+    services.log.info("http.request", {
+      request_id: c.get("requestId"),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+    });
+  });
+  app.use(secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", "data:"],
+      connectSrc: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+      objectSrc: ["'none'"],
+    },
+    xFrameOptions: "DENY",
+    strictTransportSecurity: services.config.appEnv === "production"
+      ? "max-age=63072000; includeSubDomains"
+      : false,
+  }));
+  app.use(serveFiles(staticFiles, assets));
+
+  mountRoutes<State, Env>(app, {
+    manifest,
+    assets,
+    state: (c) => {
+      const id = c.get("requestId") as string;
+      return {
+        ...services,
+        requestId: id,
+        log: services.log.child({ request_id: id }),
+        asset: (path: string) => assetUrl(staticFiles, path),
+      };
+    },
+    onServerError: (error, ctx) => {
+      ctx.state.log.error("http.server_error", {
+        method: ctx.req.method,
+        path: ctx.url.pathname,
+        error,
+      });
+    },
+  });
+  return app;
+}

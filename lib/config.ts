@@ -1,0 +1,164 @@
+/**
+ * Application configuration, read once from the environment and validated (DESIGN §6).
+ *
+ * `parseConfig` never throws and never exits: it returns either a typed config or one readable
+ * line per problem, so `main.ts` decides how to stop and tests can assert on the messages.
+ * Values of secret variables are never echoed back in a message.
+ */
+import { z } from "zod";
+
+export type AppEnv = "development" | "production";
+export type EmailTransport = "log" | "smtp";
+
+export interface Config {
+  appEnv: AppEnv;
+  port: number;
+  /** Public origin of the site, without a trailing slash. */
+  siteUrl: string;
+  /** Unset means: run on the embedded database (development only). */
+  databaseUrl: string | null;
+  stripe: {
+    apiKey: string | null;
+    webhookSecret: string | null;
+    priceMonthly: string | null;
+    priceAnnual: string | null;
+    /** Another Stripe-compatible server for the SDK to talk to. */
+    apiBase: string | null;
+  };
+  adminToken: string | null;
+  email: { transport: EmailTransport; smtpUrl: string | null; from: string };
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+/** Variables whose values must never appear in an error message or a log line. */
+const SECRET_VARIABLES = new Set([
+  "DATABASE_URL",
+  "STRIPE_API_KEY",
+  "STRIPE_WEBHOOK_SECRET",
+  "ADMIN_TOKEN",
+  "SMTP_URL",
+]);
+
+// An empty variable (`FOO=` in a .env file) means "not set", not "set to nothing".
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+
+const httpUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.pathname === "/" &&
+      !url.search && !url.hash;
+  } catch {
+    return false;
+  }
+}, "must be an http(s) origin such as https://read.markets (no path, query or fragment)");
+
+const schema = z.object({
+  APP_ENV: optional(z.enum(["development", "production"])),
+  PORT: optional(
+    z.string().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(
+      z.number().max(65535, "must be at most 65535"),
+    ),
+  ),
+  SITE_URL: optional(z.string().transform((v) => v.replace(/\/+$/, "")).pipe(httpUrl)),
+  DATABASE_URL: optional(
+    z.string().regex(
+      /^postgres(ql)?:\/\/[^\s]+$/,
+      "must be a postgres:// or postgresql:// connection URL",
+    ),
+  ),
+  STRIPE_API_KEY: optional(
+    z.string().regex(/^(sk|rk)_(test|live)_\w+$/, "must be a Stripe secret or restricted key"),
+  ),
+  STRIPE_WEBHOOK_SECRET: optional(
+    z.string().regex(/^whsec_\w+$/, "must be a webhook signing secret (whsec_…)"),
+  ),
+  STRIPE_PRICE_MONTHLY: optional(z.string().regex(/^price_\w+$/, "must be a price id (price_…)")),
+  STRIPE_PRICE_ANNUAL: optional(z.string().regex(/^price_\w+$/, "must be a price id (price_…)")),
+  STRIPE_API_BASE: optional(httpUrl),
+  ADMIN_TOKEN: optional(z.string().min(32, "must be at least 32 characters")),
+  EMAIL_TRANSPORT: optional(z.enum(["log", "smtp"])),
+  SMTP_URL: optional(
+    z.string().regex(/^smtps?:\/\/[^\s]+$/, "must be an smtp:// or smtps:// URL"),
+  ),
+  EMAIL_FROM: optional(z.string().min(3)),
+  LOG_LEVEL: optional(z.enum(["debug", "info", "warn", "error"])),
+});
+
+export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const errors = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      const value = env[name];
+      const shown = value === undefined || SECRET_VARIABLES.has(name) ? "" : ` (got "${value}")`;
+      return `${name} ${readableMessage(issue)}${shown}`;
+    });
+    return { ok: false, errors };
+  }
+  const v = parsed.data;
+  const config: Config = {
+    appEnv: v.APP_ENV ?? "development",
+    port: v.PORT ?? 8000,
+    siteUrl: v.SITE_URL ?? "http://localhost:8000",
+    databaseUrl: v.DATABASE_URL ?? null,
+    stripe: {
+      apiKey: v.STRIPE_API_KEY ?? null,
+      webhookSecret: v.STRIPE_WEBHOOK_SECRET ?? null,
+      priceMonthly: v.STRIPE_PRICE_MONTHLY ?? null,
+      priceAnnual: v.STRIPE_PRICE_ANNUAL ?? null,
+      apiBase: v.STRIPE_API_BASE ?? null,
+    },
+    adminToken: v.ADMIN_TOKEN ?? null,
+    email: {
+      transport: v.EMAIL_TRANSPORT ?? "log",
+      smtpUrl: v.SMTP_URL ?? null,
+      from: v.EMAIL_FROM ?? "read.markets <no-reply@read.markets>",
+    },
+    logLevel: v.LOG_LEVEL ?? "info",
+  };
+  const errors = crossFieldErrors(config);
+  return errors.length ? { ok: false, errors } : { ok: true, config };
+}
+
+/** Rules that involve more than one variable, chiefly what production refuses to run without. */
+function crossFieldErrors(config: Config): string[] {
+  const errors: string[] = [];
+  if (config.email.transport === "smtp" && !config.email.smtpUrl) {
+    errors.push("SMTP_URL is required when EMAIL_TRANSPORT=smtp");
+  }
+  if (config.appEnv !== "production") return errors;
+
+  const required: [string, unknown][] = [
+    ["DATABASE_URL", config.databaseUrl],
+    ["STRIPE_API_KEY", config.stripe.apiKey],
+    ["STRIPE_WEBHOOK_SECRET", config.stripe.webhookSecret],
+    ["STRIPE_PRICE_MONTHLY", config.stripe.priceMonthly],
+    ["STRIPE_PRICE_ANNUAL", config.stripe.priceAnnual],
+    ["ADMIN_TOKEN", config.adminToken],
+  ];
+  for (const [name, value] of required) {
+    if (!value) errors.push(`${name} is required when APP_ENV=production`);
+  }
+  if (!config.siteUrl.startsWith("https://")) {
+    errors.push(`SITE_URL must use https when APP_ENV=production (got "${config.siteUrl}")`);
+  }
+  return errors;
+}
+
+function readableMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_value" && "values" in issue) {
+    return `must be one of ${issue.values.map((v) => `"${String(v)}"`).join(", ")}`;
+  }
+  return issue.message;
+}
+
+/** Read the process environment, or print every problem and exit non-zero. */
+export function loadConfigOrExit(env = Deno.env.toObject()): Config {
+  const result = parseConfig(env);
+  if (result.ok) return result.config;
+  for (const line of result.errors) console.error(`config error: ${line}`);
+  Deno.exit(1);
+}

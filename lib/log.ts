@@ -1,0 +1,67 @@
+/**
+ * Structured logging: one JSON object per line on stdout, shaped
+ * `{ time, level, event, ...fields }` (DESIGN §8).
+ *
+ * Field values whose key looks secret are replaced before they are written, so a careless
+ * `log.info("x", { token })` cannot leak a credential into the logs.
+ */
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(event: string, fields?: LogFields): void;
+  info(event: string, fields?: LogFields): void;
+  warn(event: string, fields?: LogFields): void;
+  error(event: string, fields?: LogFields): void;
+  /** A logger that adds `fields` to every line it writes (e.g. a request id). */
+  child(fields: LogFields): Logger;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Where finished lines go; stdout by default. Tests pass an array's `push`. */
+  sink?: (line: string) => void;
+  now?: () => Date;
+}
+
+const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const SECRET_KEY = /secret|password|passwd|token|authorization|cookie|api_?key|signature/i;
+export const REDACTED = "[redacted]";
+
+export function createLogger(options: LoggerOptions = {}, base: LogFields = {}): Logger {
+  const minimum = LEVEL_RANK[options.level ?? "info"];
+  const sink = options.sink ?? ((line: string) => console.log(line));
+  const now = options.now ?? (() => new Date());
+
+  const write = (level: LogLevel, event: string, fields: LogFields = {}) => {
+    if (LEVEL_RANK[level] < minimum) return;
+    const record: LogFields = { time: now().toISOString(), level, event };
+    for (const [key, value] of Object.entries({ ...base, ...fields })) {
+      if (key === "time" || key === "level" || key === "event") continue;
+      record[key] = SECRET_KEY.test(key) ? REDACTED : toLoggable(value);
+    }
+    sink(JSON.stringify(record));
+  };
+
+  return {
+    debug: (event, fields) => write("debug", event, fields),
+    info: (event, fields) => write("info", event, fields),
+    warn: (event, fields) => write("warn", event, fields),
+    error: (event, fields) => write("error", event, fields),
+    child: (fields) => createLogger(options, { ...base, ...fields }),
+  };
+}
+
+/** Errors do not survive JSON.stringify; keep what an operator needs from them. */
+function toLoggable(value: unknown): unknown {
+  if (value instanceof Error) {
+    const out: LogFields = { name: value.name, message: value.message };
+    const code = (value as { code?: unknown }).code;
+    if (code !== undefined) out.code = code;
+    if (value.stack) out.stack = value.stack.split("\n").slice(0, 8).join("\n");
+    return out;
+  }
+  if (typeof value === "bigint") return value.toString();
+  return value;
+}

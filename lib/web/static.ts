@@ -1,0 +1,97 @@
+/**
+ * Static files from `static/` and the island bundles, served from memory.
+ *
+ * The files are read once at start-up (they are few and small), each with a content-hash ETag.
+ * `asset("/styles.css")` appends that hash as `?v=…`; a request carrying the current hash may be
+ * cached forever, any other gets `no-cache` and revalidates with its ETag. Island bundles have
+ * hashed names and are always immutable.
+ */
+import type { MiddlewareHandler } from "hono";
+import { getMimeType } from "hono/utils/mime";
+import { sha256Hex } from "../crypto.ts";
+import { ISLAND_URL_PREFIX, type IslandAssets } from "./assets.ts";
+
+export const STATIC_DIR = new URL("../../static/", import.meta.url);
+const IMMUTABLE = "public, max-age=31536000, immutable";
+
+interface StaticFile {
+  body: Uint8Array;
+  etag: string;
+  hash: string;
+  type: string;
+}
+
+export type StaticFiles = Map<string, StaticFile>;
+
+export async function loadStaticFiles(dir: URL = STATIC_DIR): Promise<StaticFiles> {
+  const files: StaticFiles = new Map();
+  const walk = async (folder: URL, prefix: string) => {
+    for await (const entry of Deno.readDir(folder)) {
+      if (entry.name.startsWith(".")) continue;
+      if (entry.isDirectory) {
+        await walk(new URL(`${entry.name}/`, folder), `${prefix}${entry.name}/`);
+      } else if (entry.isFile) {
+        files.set(`${prefix}${entry.name}`, await describe(new URL(entry.name, folder)));
+      }
+    }
+  };
+  await walk(dir, "/");
+  return files;
+}
+
+async function describe(file: URL): Promise<StaticFile> {
+  const body = await Deno.readFile(file);
+  const hash = (await sha256Hex(body)).slice(0, 16);
+  return {
+    body,
+    hash,
+    etag: `"${hash}"`,
+    type: getMimeType(file.pathname) ?? "application/octet-stream",
+  };
+}
+
+/** URL of a static file with its content hash, for links that may be cached forever. */
+export function assetUrl(files: StaticFiles, path: string): string {
+  const file = files.get(path);
+  if (!file) throw new Error(`asset ${path} does not exist in static/`);
+  return `${path}?v=${file.hash}`;
+}
+
+/** Answers GET/HEAD for static files and island bundles; everything else passes through. */
+export function serveFiles(files: StaticFiles, islands: IslandAssets): MiddlewareHandler {
+  return async (c, next) => {
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") return await next();
+    const path = c.req.path;
+    if (path.startsWith(ISLAND_URL_PREFIX)) {
+      const bundle = islands.files.get(path.slice(ISLAND_URL_PREFIX.length));
+      if (!bundle) return c.text("Not found", 404);
+      return respond(c.req.raw, bundle, "text/javascript; charset=utf-8", IMMUTABLE, null);
+    }
+    const file = files.get(path);
+    if (!file) return await next();
+    const cacheControl = c.req.query("v") === file.hash ? IMMUTABLE : "public, no-cache";
+    return respond(c.req.raw, file.body, file.type, cacheControl, file.etag);
+  };
+}
+
+export function isStaticPath(files: StaticFiles, path: string): boolean {
+  return path.startsWith(ISLAND_URL_PREFIX) || files.has(path);
+}
+
+function respond(
+  req: Request,
+  body: Uint8Array,
+  type: string,
+  cacheControl: string,
+  etag: string | null,
+): Response {
+  const headers = new Headers({ "content-type": type, "cache-control": cacheControl });
+  if (etag) {
+    headers.set("etag", etag);
+    if (req.headers.get("if-none-match") === etag) {
+      return new Response(null, { status: 304, headers });
+    }
+  }
+  headers.set("content-length", String(body.byteLength));
+  return new Response(req.method === "HEAD" ? null : body as Uint8Array<ArrayBuffer>, { headers });
+}

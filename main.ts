@@ -1,0 +1,30 @@
+/**
+ * The server entry point. It loads no bundler and writes nothing: islands and the route manifest
+ * are built beforehand (`deno task build`, or by `dev.ts` in development).
+ */
+import manifest from "./manifest.gen.ts";
+import { loadConfigOrExit } from "./lib/config.ts";
+import { createLogger } from "./lib/log.ts";
+import { startApp } from "./lib/start.ts";
+
+export async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const log = createLogger({ level: config.logLevel });
+  let app;
+  try {
+    app = await startApp(config, log, manifest);
+  } catch (error) {
+    log.error("app.start_failed", { error });
+    console.error(`start-up failed: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+  const stop = async () => {
+    log.info("app.stopping");
+    await app.shutdown();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
+if (import.meta.main) await main();

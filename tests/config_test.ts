@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { parseConfig } from "../lib/config.ts";
+
+const PRODUCTION = {
+  APP_ENV: "production",
+  SITE_URL: "https://read.markets",
+  DATABASE_URL: "postgres://app:pw@db.internal:5432/app",
+  STRIPE_API_KEY: "sk_live_abc123",
+  STRIPE_WEBHOOK_SECRET: "whsec_abc123",
+  STRIPE_PRICE_MONTHLY: "price_monthly1",
+  STRIPE_PRICE_ANNUAL: "price_annual1",
+  ADMIN_TOKEN: "a".repeat(40),
+  EMAIL_TRANSPORT: "smtp",
+  SMTP_URL: "smtps://user:pass@smtp.example.com:465",
+};
+
+function errorsOf(env: Record<string, string>): string[] {
+  const result = parseConfig(env);
+  assert.equal(result.ok, false, "expected the config to be rejected");
+  return result.ok ? [] : result.errors;
+}
+
+Deno.test("an empty environment is a working development config", () => {
+  const result = parseConfig({});
+  assert.ok(result.ok);
+  assert.equal(result.config.appEnv, "development");
+  assert.equal(result.config.port, 8000);
+  assert.equal(result.config.siteUrl, "http://localhost:8000");
+  assert.equal(result.config.databaseUrl, null);
+  assert.equal(result.config.stripe.apiKey, null);
+  assert.equal(result.config.email.transport, "log");
+});
+
+Deno.test("empty variables count as unset, and SITE_URL loses its trailing slash", () => {
+  const result = parseConfig({ DATABASE_URL: "", PORT: "", SITE_URL: "https://read.markets/" });
+  assert.ok(result.ok);
+  assert.equal(result.config.databaseUrl, null);
+  assert.equal(result.config.port, 8000);
+  assert.equal(result.config.siteUrl, "https://read.markets");
+});
+
+Deno.test("every bad variable is reported on its own line", () => {
+  const errors = errorsOf({
+    PORT: "eighty",
+    SITE_URL: "read.markets",
+    APP_ENV: "staging",
+    EMAIL_TRANSPORT: "pigeon",
+    STRIPE_PRICE_MONTHLY: "monthly",
+  });
+  assert.equal(errors.length, 5, errors.join("\n"));
+  assert.ok(errors.some((e) => e.startsWith("PORT must be a whole number")));
+  assert.ok(errors.some((e) => e.startsWith("SITE_URL must be an http(s) origin")));
+  assert.ok(
+    errors.some((e) => e === 'APP_ENV must be one of "development", "production" (got "staging")'),
+  );
+  assert.ok(errors.some((e) => e.startsWith('EMAIL_TRANSPORT must be one of "log", "smtp"')));
+  assert.ok(errors.some((e) => e.startsWith("STRIPE_PRICE_MONTHLY must be a price id")));
+});
+
+Deno.test("secret values never appear in error messages", () => {
+  const errors = errorsOf({
+    STRIPE_API_KEY: "pk_live_leakme",
+    ADMIN_TOKEN: "short-leakme",
+    DATABASE_URL: "mysql://root:leakme@db",
+  });
+  assert.equal(errors.length, 3);
+  for (const line of errors) assert.ok(!line.includes("leakme"), line);
+});
+
+Deno.test("smtp transport needs SMTP_URL", () => {
+  assert.deepEqual(errorsOf({ EMAIL_TRANSPORT: "smtp" }), [
+    "SMTP_URL is required when EMAIL_TRANSPORT=smtp",
+  ]);
+});
+
+Deno.test("production starts only with every production setting, naming each one missing", () => {
+  assert.ok(parseConfig(PRODUCTION).ok);
+  const errors = errorsOf({ APP_ENV: "production" });
+  for (
+    const name of [
+      "DATABASE_URL",
+      "STRIPE_API_KEY",
+      "STRIPE_WEBHOOK_SECRET",
+      "STRIPE_PRICE_MONTHLY",
+      "STRIPE_PRICE_ANNUAL",
+      "ADMIN_TOKEN",
+    ]
+  ) {
+    assert.ok(errors.includes(`${name} is required when APP_ENV=production`), name);
+  }
+  assert.ok(errors.some((e) => e.startsWith("SITE_URL must use https")));
+  const withoutKey = errorsOf({ ...PRODUCTION, STRIPE_API_KEY: "" });
+  assert.deepEqual(withoutKey, ["STRIPE_API_KEY is required when APP_ENV=production"]);
+});
+
+Deno.test("a bad config stops the process with exit code 1 and one line per problem", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts"],
+    env: { PORT: "x", APP_ENV: "production" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 1);
+  const lines = new TextDecoder().decode(output.stderr).trim().split("\n");
+  assert.ok(
+    lines.includes('config error: PORT must be a whole number (got "x")'),
+    lines.join("\n"),
+  );
+  assert.ok(lines.every((line) => line.startsWith("config error: ")), lines.join("\n"));
+});

@@ -1,0 +1,46 @@
+/**
+ * Debian's Chromium driven by playwright-core. Nothing is downloaded: the browser comes from the
+ * OS package manager (`.ci/run` installs it), and a missing one is a clear failure.
+ */
+import { type Browser, chromium, type Page } from "playwright-core";
+
+export const CHROMIUM_PATH = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+export const ARTIFACTS_DIR = new URL("../../test-artifacts/", import.meta.url);
+
+const FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+export async function launchBrowser(): Promise<Browser> {
+  try {
+    await Deno.stat(CHROMIUM_PATH);
+  } catch {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM_PATH}; install it with \`apt-get install -y chromium\` ` +
+        "or set CHROMIUM_PATH",
+    );
+  }
+  return await chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS, headless: true });
+}
+
+/** A page that fails the test on any uncaught error or console error. */
+export async function openPage(browser: Browser): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+  });
+  return { page, problems };
+}
+
+/** Keep a screenshot as a test artefact (not committed). */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await Deno.mkdir(ARTIFACTS_DIR, { recursive: true });
+  await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS_DIR).pathname, fullPage: true });
+}

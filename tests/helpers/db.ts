@@ -1,0 +1,97 @@
+/**
+ * A fresh, migrated database for each test file (or test) that asks for one: a new database on
+ * the real server when `DATABASE_URL` is set (as in CI), otherwise a clone of an in-memory
+ * embedded PostgreSQL. Never a mock.
+ */
+import type { PGlite } from "@electric-sql/pglite";
+import { connect, type Sql } from "../../lib/db/client.ts";
+import { loadMigrations, migrate } from "../../lib/db/migrate.ts";
+import { EMBEDDED_POOL_SIZE, openPGlite, serveEmbedded } from "../../lib/db/embedded.ts";
+
+export interface TestDatabase {
+  url: string;
+  sql: Sql;
+  /** True on a real PostgreSQL server (parallel connections, pg_terminate_backend…). */
+  realServer: boolean;
+  close(): Promise<void>;
+}
+
+const SERVER_URL = Deno.env.get("DATABASE_URL") || null;
+export const ON_REAL_SERVER = SERVER_URL !== null;
+const PREFIX = "rm_test_";
+// Databases left behind by a run that crashed are dropped by a later run after this long.
+const STALE_AFTER_SECONDS = 6 * 3600;
+
+export async function createTestDatabase(
+  options: { migrate?: boolean; poolSize?: number } = {},
+): Promise<TestDatabase> {
+  const database = SERVER_URL
+    ? await createOnServer(SERVER_URL, options.poolSize ?? 10)
+    : await createEmbedded();
+  if (options.migrate !== false) await migrate(database.sql, await loadMigrations());
+  return database;
+}
+
+let cleanedUp = false;
+
+async function createOnServer(serverUrl: string, poolSize: number): Promise<TestDatabase> {
+  const now = Math.floor(Date.now() / 1000);
+  const name = `${PREFIX}${now}_${crypto.randomUUID().slice(0, 8)}`;
+  await withAdmin(serverUrl, async (admin) => {
+    if (!cleanedUp) {
+      cleanedUp = true;
+      const leftovers = await admin<{ datname: string }[]>`
+        select datname from pg_database where datname like ${PREFIX + "%"}`;
+      for (const { datname } of leftovers) {
+        const created = Number(datname.slice(PREFIX.length).split("_")[0]);
+        if (now - created > STALE_AFTER_SECONDS) {
+          await admin.unsafe(`drop database if exists "${datname}" with (force)`);
+        }
+      }
+    }
+    await admin.unsafe(`create database "${name}"`);
+  });
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const sql = connect(url.toString(), { max: poolSize });
+  return {
+    url: url.toString(),
+    sql,
+    realServer: true,
+    async close() {
+      await sql.end({ timeout: 5 });
+      await withAdmin(
+        serverUrl,
+        (admin) => admin.unsafe(`drop database if exists "${name}" with (force)`),
+      );
+    },
+  };
+}
+
+async function withAdmin<T>(serverUrl: string, fn: (admin: Sql) => Promise<T>): Promise<T> {
+  const admin = connect(serverUrl, { max: 1 });
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
+// Creating a PGlite costs seconds; cloning one costs well under one.
+let template: Promise<PGlite> | null = null;
+
+async function createEmbedded(): Promise<TestDatabase> {
+  template ??= openPGlite();
+  // clone() is typed as the interface, but returns a full PGlite instance.
+  const served = await serveEmbedded(await (await template).clone() as PGlite);
+  const sql = connect(served.url, { max: EMBEDDED_POOL_SIZE });
+  return {
+    url: served.url,
+    sql,
+    realServer: false,
+    async close() {
+      await sql.end({ timeout: 5 });
+      await served.stop();
+    },
+  };
+}

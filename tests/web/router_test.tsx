@@ -1,0 +1,268 @@
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import type { ComponentChildren } from "preact";
+import {
+  type Context,
+  createDefine,
+  HttpError,
+  type Manifest,
+  page,
+  type PageProps,
+} from "../../lib/web/define.ts";
+import { mountRoutes } from "../../lib/web/server.ts";
+import { buildRouteTable } from "../../lib/web/routes.ts";
+import { NO_ISLAND_ASSETS } from "../../lib/web/assets.ts";
+
+interface TestState {
+  trail: string[];
+}
+const define = createDefine<TestState>();
+
+function Shell(name: string) {
+  return ({ Component }: PageProps<unknown, TestState>) => (
+    <div data-wrap={name}>
+      <Component />
+    </div>
+  );
+}
+
+function text(value: ComponentChildren) {
+  return () => <p>{value}</p>;
+}
+
+/** A site exercising every routing rule, built in memory. */
+function site(overrides: Manifest["routes"] = {}): Manifest {
+  return {
+    routes: {
+      "./routes/_app.tsx": {
+        default: ({ Component }: PageProps<unknown, TestState>) => (
+          <html>
+            <body>
+              <Component />
+            </body>
+          </html>
+        ),
+      },
+      "./routes/_layout.tsx": { default: Shell("root") },
+      "./routes/_middleware.ts": {
+        handler: define.middleware(async (ctx) => {
+          ctx.state.trail.push("root");
+          const response = await ctx.next();
+          response.headers.set("x-trail", ctx.state.trail.join(">"));
+          return response;
+        }),
+      },
+      "./routes/_error.tsx": {
+        default: ({ error }: PageProps<unknown, TestState>) => (
+          <h1>
+            error {error instanceof HttpError ? error.status : 500}:{" "}
+            {error instanceof HttpError ? error.message : "internal"}
+          </h1>
+        ),
+      },
+      "./routes/index.tsx": { default: text("home") },
+      "./routes/(marketing)/_layout.tsx": { default: Shell("marketing") },
+      "./routes/(marketing)/_middleware.ts": {
+        handler: [
+          define.middleware((ctx) => {
+            ctx.state.trail.push("marketing-1");
+            return ctx.next();
+          }),
+          define.middleware((ctx) => {
+            ctx.state.trail.push("marketing-2");
+            return ctx.next();
+          }),
+        ],
+      },
+      "./routes/(marketing)/about.tsx": { default: text("about") },
+      "./routes/blog/index.tsx": { default: text("blog index") },
+      "./routes/blog/new.tsx": { default: text("new post") },
+      "./routes/blog/[slug].tsx": {
+        handler: define.handlers({
+          GET: (ctx) => page({ slug: ctx.params.slug }, { headers: { "x-slug": ctx.params.slug } }),
+        }),
+        default: ({ data }: PageProps<{ slug: string }, TestState>) => <p>post {data.slug}</p>,
+      },
+      "./routes/files/[...path].ts": {
+        handler: (ctx: Context<TestState>) => new Response(`file ${ctx.params.path}`),
+      },
+      "./routes/form.tsx": {
+        handler: define.handlers({
+          GET: () => page(undefined),
+          POST: () => page(undefined, { status: 201 }),
+        }),
+        default: text("form"),
+      },
+      "./routes/guarded/_middleware.ts": {
+        handler: define.middleware(() => new Response("stopped", { status: 401 })),
+      },
+      "./routes/guarded/secret.tsx": { default: text("secret") },
+      "./routes/fail.tsx": {
+        handler: () => {
+          throw new HttpError(403, "Not yours");
+        },
+      },
+      "./routes/crash.tsx": {
+        handler: () => {
+          throw new Error("kaboom");
+        },
+      },
+      "./routes/api/_error.ts": {
+        handler: (ctx: Context<TestState>) =>
+          Response.json({ error: (ctx.error as HttpError).status ?? 500 }, {
+            status: ctx.error instanceof HttpError ? ctx.error.status : 500,
+          }),
+      },
+      "./routes/api/ping.ts": { handler: { POST: () => Response.json({ pong: true }) } },
+      ...overrides,
+    },
+    islands: {},
+  };
+}
+
+function serve(manifest: Manifest = site()) {
+  const errors: unknown[] = [];
+  const app = new Hono();
+  mountRoutes(app, {
+    manifest,
+    assets: NO_ISLAND_ASSETS,
+    state: (): TestState => ({ trail: [] }),
+    onServerError: (error) => errors.push(error),
+  });
+  return {
+    errors,
+    get: (path: string, init?: RequestInit) => app.request(path, init),
+  };
+}
+
+Deno.test("file routes map to URL patterns", () => {
+  const patterns = buildRouteTable(site()).routes.map((r) => `${r.pattern} ← ${r.file}`);
+  assert.deepEqual(patterns, [
+    "/ ← ./routes/index.tsx",
+    "/about ← ./routes/(marketing)/about.tsx",
+    "/api/ping ← ./routes/api/ping.ts",
+    "/blog ← ./routes/blog/index.tsx",
+    "/blog/new ← ./routes/blog/new.tsx",
+    "/blog/:slug ← ./routes/blog/[slug].tsx",
+    "/crash ← ./routes/crash.tsx",
+    "/fail ← ./routes/fail.tsx",
+    "/files/:path{.+} ← ./routes/files/[...path].ts",
+    "/form ← ./routes/form.tsx",
+    "/guarded/secret ← ./routes/guarded/secret.tsx",
+  ]);
+});
+
+Deno.test("params, catch-alls and static segments resolve to the right route", async () => {
+  const { get } = serve();
+  assert.ok((await (await get("/blog/new")).text()).includes("<p>new post</p>"));
+  const post = await get("/blog/hello-world");
+  assert.deepEqual(post.headers.get("x-slug"), "hello-world");
+  assert.ok((await post.text()).includes("<p>post hello-world</p>"));
+  assert.deepEqual(await (await get("/files/a/b/c.txt")).text(), "file a/b/c.txt");
+  assert.ok((await (await get("/blog")).text()).includes("blog index"));
+});
+
+Deno.test("a group folder adds layouts and middleware but no URL segment", async () => {
+  const { get } = serve();
+  const about = await get("/about");
+  assert.deepEqual(about.status, 200);
+  assert.deepEqual(about.headers.get("x-trail"), "root>marketing-1>marketing-2");
+  const html = await about.text();
+  assert.ok(
+    html.includes(
+      '<!DOCTYPE html><html><body><div data-wrap="root"><div data-wrap="marketing"><p>about</p>',
+    ),
+    html,
+  );
+  // Outside the group, only the root's layout and middleware apply.
+  const home = await get("/");
+  assert.deepEqual(home.headers.get("x-trail"), "root");
+  assert.ok((await home.text()).includes('<div data-wrap="root"><p>home</p></div>'));
+});
+
+Deno.test("middleware can answer without reaching the route", async () => {
+  const { get } = serve();
+  const response = await get("/guarded/secret");
+  assert.deepEqual(response.status, 401);
+  assert.deepEqual(await response.text(), "stopped");
+  assert.deepEqual(response.headers.get("x-trail"), "root");
+});
+
+Deno.test("handlers keyed by method: others get 405 with Allow, HEAD falls back to GET", async () => {
+  const { get } = serve();
+  const created = await get("/form", { method: "POST" });
+  assert.deepEqual(created.status, 201);
+  const deleted = await get("/form", { method: "DELETE" });
+  assert.deepEqual(deleted.status, 405);
+  assert.deepEqual(deleted.headers.get("allow"), "GET, HEAD, POST");
+  assert.ok((await deleted.text()).includes("error 405"));
+  assert.deepEqual((await get("/form", { method: "HEAD" })).status, 200);
+  const pageOnly = await get("/about", { method: "POST" });
+  assert.deepEqual(pageOnly.status, 405);
+  assert.deepEqual(pageOnly.headers.get("allow"), "GET, HEAD");
+  const apiGet = await get("/api/ping");
+  assert.deepEqual(apiGet.status, 405);
+  assert.deepEqual(await apiGet.json(), { error: 405 });
+});
+
+Deno.test("unknown URLs render the nearest _error page with 404, after folder middleware", async () => {
+  const { get } = serve();
+  const missing = await get("/no/such/page");
+  assert.deepEqual(missing.status, 404);
+  assert.deepEqual(missing.headers.get("x-trail"), "root");
+  const html = await missing.text();
+  assert.ok(html.includes("<h1>error 404: Page not found</h1>"), html);
+  assert.ok(html.startsWith("<!DOCTYPE html><html><body>"), "error pages are wrapped in _app");
+  const api = await get("/api/nothing");
+  assert.deepEqual(api.status, 404);
+  assert.deepEqual(await api.json(), { error: 404 });
+});
+
+Deno.test("HttpError picks the status; other errors are 500s reported to the server log", async () => {
+  const { get, errors } = serve();
+  const forbidden = await get("/fail");
+  assert.deepEqual(forbidden.status, 403);
+  assert.ok((await forbidden.text()).includes("error 403: Not yours"));
+  assert.deepEqual(errors.length, 0);
+  const crash = await get("/crash");
+  assert.deepEqual(crash.status, 500);
+  assert.ok((await crash.text()).includes("error 500: internal"));
+  assert.deepEqual((errors[0] as Error).message, "kaboom");
+});
+
+Deno.test("ctx.redirect never sends the browser to another host", async () => {
+  const { get } = serve(site({
+    "./routes/go.ts": {
+      handler: (ctx: Context<TestState>) => ctx.redirect(ctx.url.searchParams.get("to")!),
+    },
+  }));
+  assert.deepEqual((await get("/go?to=/settings")).headers.get("location"), "/settings");
+  assert.deepEqual(
+    (await get("/go?to=//evil.example/x")).headers.get("location"),
+    "/evil.example/x",
+  );
+  assert.deepEqual((await get("/go?to=/\\evil.example")).headers.get("location"), "/evil.example");
+});
+
+Deno.test("route definitions that cannot work are rejected when the table is built", () => {
+  const duplicate = () =>
+    buildRouteTable(site({ "./routes/(other)/about.tsx": { default: text("again") } }));
+  assert.throws(duplicate, { name: "RouteDefinitionError", message: /both serve \/about/ });
+  const empty = () => buildRouteTable(site({ "./routes/empty.ts": {} }));
+  assert.throws(empty, {
+    name: "RouteDefinitionError",
+    message: /exports neither handler nor a page/,
+  });
+  const badMethod = () =>
+    buildRouteTable(site({ "./routes/x.ts": { handler: { FETCH: () => new Response() } } }));
+  assert.throws(badMethod, {
+    name: "RouteDefinitionError",
+    message: /handler\.FETCH must be a function named after an HTTP method/,
+  });
+  const misplacedRest = () =>
+    buildRouteTable(site({ "./routes/[...a]/b.tsx": { default: text("b") } }));
+  assert.throws(misplacedRest, {
+    name: "RouteDefinitionError",
+    message: /must be the last segment/,
+  });
+});
