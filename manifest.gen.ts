@@ -3,23 +3,39 @@
 import type { Manifest } from "./lib/web/define.ts";
 import * as $0 from "./routes/_app.tsx";
 import * as $1 from "./routes/_error.tsx";
-import * as $2 from "./routes/api/_error.ts";
-import * as $3 from "./routes/healthz.ts";
-import * as $4 from "./routes/index.tsx";
-import * as $5 from "./routes/referrals.tsx";
-import * as $6 from "./islands/ReferralCalculator.tsx";
+import * as $2 from "./routes/_middleware.ts";
+import * as $3 from "./routes/api/_error.ts";
+import * as $4 from "./routes/api/auth/login.ts";
+import * as $5 from "./routes/api/auth/logout.ts";
+import * as $6 from "./routes/api/auth/me.ts";
+import * as $7 from "./routes/auth/verify.tsx";
+import * as $8 from "./routes/healthz.ts";
+import * as $9 from "./routes/index.tsx";
+import * as $10 from "./routes/login.tsx";
+import * as $11 from "./routes/logout.ts";
+import * as $12 from "./routes/r/[code].ts";
+import * as $13 from "./routes/referrals.tsx";
+import * as $14 from "./islands/ReferralCalculator.tsx";
 
 const manifest: Manifest = {
   routes: {
     "./routes/_app.tsx": $0,
     "./routes/_error.tsx": $1,
-    "./routes/api/_error.ts": $2,
-    "./routes/healthz.ts": $3,
-    "./routes/index.tsx": $4,
-    "./routes/referrals.tsx": $5,
+    "./routes/_middleware.ts": $2,
+    "./routes/api/_error.ts": $3,
+    "./routes/api/auth/login.ts": $4,
+    "./routes/api/auth/logout.ts": $5,
+    "./routes/api/auth/me.ts": $6,
+    "./routes/auth/verify.tsx": $7,
+    "./routes/healthz.ts": $8,
+    "./routes/index.tsx": $9,
+    "./routes/login.tsx": $10,
+    "./routes/logout.ts": $11,
+    "./routes/r/[code].ts": $12,
+    "./routes/referrals.tsx": $13,
   },
   islands: {
-    "./islands/ReferralCalculator.tsx": $6,
+    "./islands/ReferralCalculator.tsx": $14,
   },
 };
 

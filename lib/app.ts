@@ -5,12 +5,20 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { bodyLimit } from "hono/body-limit";
 import type { Services } from "./services.ts";
 import type { State } from "./define.ts";
 import type { Manifest } from "./web/define.ts";
-import { mountRoutes } from "./web/server.ts";
+import { mountRoutes, peerAddress } from "./web/server.ts";
 import { type IslandAssets, NO_ISLAND_ASSETS } from "./web/assets.ts";
 import { assetUrl, isStaticPath, serveFiles, type StaticFiles } from "./web/static.ts";
+import { apiError } from "./http/api.ts";
+import { clientIp } from "./http/client_ip.ts";
+import { sameOriginGuard } from "./http/same_origin.ts";
+import { SESSION_COOKIE } from "./auth/sessions.ts";
+
+/** Request bodies larger than this are refused with 413 before they are read in full. */
+export const MAX_BODY_BYTES = 64 * 1024;
 
 export interface AppParts {
   manifest: Manifest;
@@ -58,6 +66,11 @@ export function createApp(services: Services, parts: AppParts): Hono<Env> {
       : false,
   }));
   app.use(serveFiles(staticFiles, assets));
+  app.use(bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => apiError(413, `Request bodies are limited to ${MAX_BODY_BYTES} bytes`),
+  }));
+  app.use(sameOriginGuard({ siteUrl: services.config.siteUrl, sessionCookie: SESSION_COOKIE }));
 
   mountRoutes<State, Env>(app, {
     manifest,
@@ -69,6 +82,11 @@ export function createApp(services: Services, parts: AppParts): Hono<Env> {
         requestId: id,
         log: services.log.child({ request_id: id }),
         asset: (path: string) => assetUrl(staticFiles, path),
+        clientIp: clientIp(c.req.raw, peerAddress(c), services.config.trustedProxies),
+        user: null,
+        sessionToken: null,
+        isAdmin: false,
+        pendingReferral: null,
       };
     },
     onServerError: (error, ctx) => {

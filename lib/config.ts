@@ -27,6 +27,13 @@ export interface Config {
   };
   adminToken: string | null;
   email: { transport: EmailTransport; smtpUrl: string | null; from: string };
+  /**
+   * How many reverse proxies in front of the app append to `X-Forwarded-For`. 0 (the default)
+   * means the client IP is the socket's peer and proxy headers are ignored.
+   */
+  trustedProxies: number;
+  /** Sign-in link requests allowed per email and per IP within the window. */
+  signInLimits: { perEmail: number; perIp: number; windowSeconds: number };
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
@@ -55,13 +62,15 @@ const httpUrl = z.string().refine((value) => {
   }
 }, "must be an http(s) origin such as https://read.markets (no path, query or fragment)");
 
+function wholeNumber(max: number, min = 0) {
+  return z.string().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(
+    z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
+  );
+}
+
 const schema = z.object({
   APP_ENV: optional(z.enum(["development", "production"])),
-  PORT: optional(
-    z.string().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(
-      z.number().max(65535, "must be at most 65535"),
-    ),
-  ),
+  PORT: optional(wholeNumber(65535)),
   SITE_URL: optional(z.string().transform((v) => v.replace(/\/+$/, "")).pipe(httpUrl)),
   DATABASE_URL: optional(
     z.string().regex(
@@ -84,6 +93,10 @@ const schema = z.object({
     z.string().regex(/^smtps?:\/\/[^\s]+$/, "must be an smtp:// or smtps:// URL"),
   ),
   EMAIL_FROM: optional(z.string().min(3)),
+  TRUSTED_PROXIES: optional(wholeNumber(10)),
+  SIGNIN_LIMIT_PER_EMAIL: optional(wholeNumber(10_000, 1)),
+  SIGNIN_LIMIT_PER_IP: optional(wholeNumber(1_000_000, 1)),
+  SIGNIN_LIMIT_WINDOW_MINUTES: optional(wholeNumber(24 * 60, 1)),
   LOG_LEVEL: optional(z.enum(["debug", "info", "warn", "error"])),
 });
 
@@ -117,6 +130,12 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       smtpUrl: v.SMTP_URL ?? null,
       from: v.EMAIL_FROM ?? "read.markets <no-reply@read.markets>",
     },
+    trustedProxies: v.TRUSTED_PROXIES ?? 0,
+    signInLimits: {
+      perEmail: v.SIGNIN_LIMIT_PER_EMAIL ?? 5,
+      perIp: v.SIGNIN_LIMIT_PER_IP ?? 50,
+      windowSeconds: (v.SIGNIN_LIMIT_WINDOW_MINUTES ?? 15) * 60,
+    },
     logLevel: v.LOG_LEVEL ?? "info",
   };
   const errors = crossFieldErrors(config);
@@ -141,6 +160,10 @@ function crossFieldErrors(config: Config): string[] {
   ];
   for (const [name, value] of required) {
     if (!value) errors.push(`${name} is required when APP_ENV=production`);
+  }
+  if (config.email.transport !== "smtp") {
+    // The log transport writes sign-in links (credentials) to the logs.
+    errors.push("EMAIL_TRANSPORT must be smtp when APP_ENV=production");
   }
   if (!config.siteUrl.startsWith("https://")) {
     errors.push(`SITE_URL must use https when APP_ENV=production (got "${config.siteUrl}")`);

@@ -6,6 +6,7 @@ import type { Config } from "./config.ts";
 import type { Sql } from "./db/client.ts";
 import type { Migration } from "./db/migrate.ts";
 import type { Logger } from "./log.ts";
+import type { Mailer } from "./email/mailer.ts";
 
 export interface Services {
   config: Config;
@@ -15,4 +16,5 @@ export interface Services {
   now: () => Date;
   /** The migrations this code expects, for health checks. */
   migrations: Migration[];
+  mailer: Mailer;
 }

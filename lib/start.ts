@@ -11,6 +11,7 @@ import { loadMigrations, migrate } from "./db/migrate.ts";
 import { loadStaticFiles } from "./web/static.ts";
 import { loadIslandAssets } from "./web/assets.ts";
 import type { Sql } from "./db/client.ts";
+import { createMailer } from "./email/mailer.ts";
 
 export interface RunningApp {
   url: string;
@@ -32,7 +33,14 @@ export async function startApp(
     if (applied.length) log.info("db.migrated", { applied });
 
     const app = createApp(
-      { config, db: database.db, log, now: options.now ?? (() => new Date()), migrations },
+      {
+        config,
+        db: database.db,
+        log,
+        now: options.now ?? (() => new Date()),
+        migrations,
+        mailer: createMailer(config, log),
+      },
       { manifest, staticFiles: await loadStaticFiles(), assets: await loadIslandAssets() },
     );
     const listening = Promise.withResolvers<Deno.NetAddr>();

@@ -1,5 +1,7 @@
 import { define } from "../lib/define.ts";
 import { brand } from "../lib/brand.ts";
+import { SiteHeader } from "../components/SiteHeader.tsx";
+import { ReferralBanner } from "../components/ReferralBanner.tsx";
 
 export default define.page(function App({ Component, state }) {
   return (
@@ -14,14 +16,8 @@ export default define.page(function App({ Component, state }) {
       </head>
       <body>
         <a class="skip-link" href="#main">Skip to content</a>
-        <header class="site-header">
-          <div class="container">
-            <a class="brand" href="/">{brand.name}</a>
-            <nav class="site-nav" aria-label="Main">
-              <a href="/referrals">Invite friends</a>
-            </nav>
-          </div>
-        </header>
+        {state.pendingReferral && <ReferralBanner />}
+        <SiteHeader user={state.user} />
         <main id="main">
           <div class="container">
             <Component />

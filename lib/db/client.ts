@@ -23,6 +23,9 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     idle_timeout: 30,
     // Notices (e.g. "relation already exists, skipping") are not errors; keep stdout JSON-only.
     onnotice: () => {},
+    // Columns are snake_case in SQL (the schema is the operators' contract) and camelCase in
+    // TypeScript: `stripe_customer_id` arrives as `stripeCustomerId`.
+    transform: postgres.camel,
     // int8 (counts, sums) as JS numbers: every such value in this schema fits comfortably.
     types: {
       bigint: {

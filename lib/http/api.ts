@@ -1,4 +1,6 @@
 /** The JSON shape of every API answer that is not a success: `{ error, message }`. */
+import type { z } from "zod";
+import { HttpError } from "../web/define.ts";
 
 const CODES: Record<number, string> = {
   400: "bad_request",
@@ -29,4 +31,32 @@ export function apiError(
     { error: code ?? CODES[status] ?? "error", message },
     { status, headers },
   );
+}
+
+/**
+ * Parse a JSON request body against `schema`. Wrong content type → 415, unparseable JSON or a
+ * body that does not fit → 400 with a message naming each problem (thrown as `HttpError`, which
+ * API routes answer as `{ error, message }`).
+ */
+export async function readJsonBody<T>(req: Request, schema: z.ZodType<T>): Promise<T> {
+  const type = req.headers.get("content-type") ?? "";
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new HttpError(415, "Send the request body as JSON (Content-Type: application/json)");
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(await req.text());
+  } catch {
+    throw new HttpError(400, "The request body is not valid JSON");
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new HttpError(400, describeIssues(parsed.error));
+  return parsed.data;
+}
+
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => {
+    const path = issue.path.join(".");
+    return path ? `${path}: ${issue.message}` : issue.message;
+  }).join("; ");
 }

@@ -75,15 +75,20 @@ export function mountRoutes<State, E extends Env>(
   });
 }
 
+/** The TCP peer's address, from the connection info `Deno.serve` hands to Hono as `env`. */
+export function peerAddress<E extends Env>(c: HonoContext<E>): string | null {
+  return (c.env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname ??
+    null;
+}
+
 function createContext<E extends Env>(c: HonoContext<E>, state: unknown): Context<unknown> {
   const url = new URL(c.req.url);
-  const remote = (c.env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr;
   return {
     req: c.req.raw,
     url,
     params: c.req.param() as Record<string, string>,
     state,
-    remoteAddr: remote?.hostname ?? null,
+    remoteAddr: peerAddress(c),
     next: () => Promise.reject(new HttpError(404)),
     redirect(location, status = 302) {
       const safe = location.replace(/^[/\\]{2,}/, "/");

@@ -11,6 +11,7 @@ import { loadStaticFiles } from "../../lib/web/static.ts";
 import { loadIslandAssets } from "../../lib/web/assets.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 import { type CapturedLog, captureLog } from "./logs.ts";
+import { createMailer } from "../../lib/email/mailer.ts";
 
 export interface TestApp {
   config: Config;
@@ -38,6 +39,7 @@ export async function createTestApp(
       log: logs.log,
       now: options.now ?? (() => new Date()),
       migrations: await loadMigrations(),
+      mailer: createMailer(config, logs.log),
     },
     { manifest, staticFiles: await loadStaticFiles(), assets: await loadIslandAssets() },
   );

@@ -1,0 +1,33 @@
+/**
+ * Who is making this request: a signed-in person (session cookie), the operator (admin bearer
+ * token, which has no user row and so can never buy), or nobody.
+ */
+import { parse } from "hono/utils/cookie";
+import type { Context } from "../web/define.ts";
+import type { State } from "../define.ts";
+import { HttpError } from "../web/define.ts";
+import { secretsEqual } from "../crypto.ts";
+import { findSessionUser, SESSION_COOKIE } from "./sessions.ts";
+import { isWellFormedCode, REFERRAL_COOKIE } from "../referrals/capture.ts";
+
+export async function identify(ctx: Context<State>): Promise<void> {
+  const { state } = ctx;
+  const cookies = parse(ctx.req.headers.get("cookie") ?? "");
+  const authorization = ctx.req.headers.get("authorization");
+  if (authorization !== null) {
+    const token = /^Bearer (\S+)$/.exec(authorization)?.[1];
+    const adminToken = state.config.adminToken;
+    if (!token || !adminToken || !(await secretsEqual(token, adminToken))) {
+      throw new HttpError(401, "The Authorization header does not carry a valid admin token");
+    }
+    state.isAdmin = true;
+    return;
+  }
+  const sessionToken = cookies[SESSION_COOKIE];
+  if (sessionToken) {
+    state.sessionToken = sessionToken;
+    state.user = await findSessionUser(state.db, sessionToken, state.now());
+  }
+  const referral = cookies[REFERRAL_COOKIE];
+  if (!state.user && isWellFormedCode(referral)) state.pendingReferral = referral;
+}

@@ -1,0 +1,52 @@
+/**
+ * Outgoing email. `log` (development) writes the sign-in link to the log as `auth.magic_link`;
+ * `smtp` sends real mail through nodemailer. Production requires `smtp` (see config).
+ */
+import nodemailer from "nodemailer";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { brand } from "../brand.ts";
+
+export interface Mailer {
+  sendSignInLink(to: string, url: string, validMinutes: number): Promise<void>;
+}
+
+export function createMailer(config: Config, log: Logger): Mailer {
+  if (config.email.transport === "log") {
+    return {
+      sendSignInLink(to, url) {
+        log.info("auth.magic_link", { to, url });
+        return Promise.resolve();
+      },
+    };
+  }
+  const transport = nodemailer.createTransport(config.email.smtpUrl!);
+  return {
+    async sendSignInLink(to, url, validMinutes) {
+      const message = signInMessage(url, validMinutes);
+      await transport.sendMail({ from: config.email.from, to, ...message });
+      log.info("auth.sign_in_email_sent", { transport: "smtp" });
+    },
+  };
+}
+
+export function signInMessage(url: string, validMinutes: number) {
+  const subject = `Your sign-in link for ${brand.name}`;
+  const text = [
+    `Sign in to ${brand.name} by opening this link:`,
+    "",
+    url,
+    "",
+    `It works once and expires in ${validMinutes} minutes.`,
+    "If you did not ask for it, you can ignore this email.",
+  ].join("\n");
+  const html = `<p>Sign in to ${brand.name}:</p>` +
+    `<p><a href="${escapeHtml(url)}">Sign in</a></p>` +
+    `<p>The link works once and expires in ${validMinutes} minutes. ` +
+    "If you did not ask for it, you can ignore this email.</p>";
+  return { subject, text, html };
+}
+
+function escapeHtml(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll('"', "&quot;").replaceAll("<", "&lt;");
+}

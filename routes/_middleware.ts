@@ -1,0 +1,15 @@
+import { define } from "../lib/define.ts";
+import { identify } from "../lib/auth/identify.ts";
+import { captureReferral } from "../lib/referrals/capture.ts";
+
+/** Every request: who is asking, and `?ref=CODE` on any page remembers an invitation. */
+export const handler = define.middleware(async (ctx) => {
+  await identify(ctx);
+  const ref = ctx.url.searchParams.get("ref");
+  if (ref !== null && ctx.req.method === "GET" && !ctx.url.pathname.startsWith("/api/")) {
+    const clean = new URL(ctx.url);
+    clean.searchParams.delete("ref");
+    return await captureReferral(ctx.state, ref, `${clean.pathname}${clean.search}`);
+  }
+  return await ctx.next();
+});

@@ -1,0 +1,11 @@
+import { define } from "../lib/define.ts";
+import { signOut } from "../lib/auth/sign_out.ts";
+
+/** The sign-out button in the page header: a plain form post, so it works without JavaScript. */
+export const handler = define.handlers({
+  async POST(ctx) {
+    const headers = await signOut(ctx.state);
+    headers.set("location", "/");
+    return new Response(null, { status: 303, headers });
+  },
+});
