@@ -8,14 +8,17 @@ import * as $3 from "./routes/api/_error.ts";
 import * as $4 from "./routes/api/auth/login.ts";
 import * as $5 from "./routes/api/auth/logout.ts";
 import * as $6 from "./routes/api/auth/me.ts";
-import * as $7 from "./routes/auth/verify.tsx";
-import * as $8 from "./routes/healthz.ts";
-import * as $9 from "./routes/index.tsx";
-import * as $10 from "./routes/login.tsx";
-import * as $11 from "./routes/logout.ts";
-import * as $12 from "./routes/r/[code].ts";
-import * as $13 from "./routes/referrals.tsx";
-import * as $14 from "./islands/ReferralCalculator.tsx";
+import * as $7 from "./routes/api/stripe/checkout.ts";
+import * as $8 from "./routes/api/stripe/portal.ts";
+import * as $9 from "./routes/api/stripe/webhook.ts";
+import * as $10 from "./routes/auth/verify.tsx";
+import * as $11 from "./routes/healthz.ts";
+import * as $12 from "./routes/index.tsx";
+import * as $13 from "./routes/login.tsx";
+import * as $14 from "./routes/logout.ts";
+import * as $15 from "./routes/r/[code].ts";
+import * as $16 from "./routes/referrals.tsx";
+import * as $17 from "./islands/ReferralCalculator.tsx";
 
 const manifest: Manifest = {
   routes: {
@@ -26,16 +29,19 @@ const manifest: Manifest = {
     "./routes/api/auth/login.ts": $4,
     "./routes/api/auth/logout.ts": $5,
     "./routes/api/auth/me.ts": $6,
-    "./routes/auth/verify.tsx": $7,
-    "./routes/healthz.ts": $8,
-    "./routes/index.tsx": $9,
-    "./routes/login.tsx": $10,
-    "./routes/logout.ts": $11,
-    "./routes/r/[code].ts": $12,
-    "./routes/referrals.tsx": $13,
+    "./routes/api/stripe/checkout.ts": $7,
+    "./routes/api/stripe/portal.ts": $8,
+    "./routes/api/stripe/webhook.ts": $9,
+    "./routes/auth/verify.tsx": $10,
+    "./routes/healthz.ts": $11,
+    "./routes/index.tsx": $12,
+    "./routes/login.tsx": $13,
+    "./routes/logout.ts": $14,
+    "./routes/r/[code].ts": $15,
+    "./routes/referrals.tsx": $16,
   },
   islands: {
-    "./islands/ReferralCalculator.tsx": $14,
+    "./islands/ReferralCalculator.tsx": $17,
   },
 };
 

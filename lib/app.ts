@@ -16,6 +16,10 @@ import { apiError } from "./http/api.ts";
 import { clientIp } from "./http/client_ip.ts";
 import { sameOriginGuard } from "./http/same_origin.ts";
 import { SESSION_COOKIE } from "./auth/sessions.ts";
+import { WEBHOOK_MAX_BYTES } from "./billing/webhook.ts";
+
+/** Stripe posts its events here; the only route that accepts large bodies. */
+export const STRIPE_WEBHOOK_PATH = "/api/stripe/webhook";
 
 /** Request bodies larger than this are refused with 413 before they are read in full. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -66,10 +70,14 @@ export function createApp(services: Services, parts: AppParts): Hono<Env> {
       : false,
   }));
   app.use(serveFiles(staticFiles, assets));
-  app.use(bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => apiError(413, `Request bodies are limited to ${MAX_BODY_BYTES} bytes`),
-  }));
+  const limitBody = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: () => apiError(413, `Request bodies are limited to ${maxSize} bytes`),
+    });
+  const defaultLimit = limitBody(MAX_BODY_BYTES);
+  const webhookLimit = limitBody(WEBHOOK_MAX_BYTES);
+  app.use((c, next) => (c.req.path === STRIPE_WEBHOOK_PATH ? webhookLimit : defaultLimit)(c, next));
   app.use(sameOriginGuard({ siteUrl: services.config.siteUrl, sessionCookie: SESSION_COOKIE }));
 
   mountRoutes<State, Env>(app, {

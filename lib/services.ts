@@ -7,6 +7,7 @@ import type { Sql } from "./db/client.ts";
 import type { Migration } from "./db/migrate.ts";
 import type { Logger } from "./log.ts";
 import type { Mailer } from "./email/mailer.ts";
+import type Stripe from "stripe";
 
 export interface Services {
   config: Config;
@@ -17,4 +18,6 @@ export interface Services {
   /** The migrations this code expects, for health checks. */
   migrations: Migration[];
   mailer: Mailer;
+  /** The Stripe API client; null when payments are not configured. */
+  stripe: Stripe | null;
 }

@@ -12,6 +12,7 @@ import { loadStaticFiles } from "./web/static.ts";
 import { loadIslandAssets } from "./web/assets.ts";
 import type { Sql } from "./db/client.ts";
 import { createMailer } from "./email/mailer.ts";
+import { createStripeClient } from "./stripe/client.ts";
 
 export interface RunningApp {
   url: string;
@@ -40,6 +41,7 @@ export async function startApp(
         now: options.now ?? (() => new Date()),
         migrations,
         mailer: createMailer(config, log),
+        stripe: createStripeClient(config),
       },
       { manifest, staticFiles: await loadStaticFiles(), assets: await loadIslandAssets() },
     );

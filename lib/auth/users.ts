@@ -9,6 +9,13 @@ export interface User {
   createdAt: Date;
   tier: "free" | "paid";
   referralCode: string;
+  stripeCustomerId: string | null;
+  /** The subscription that decides the tier; null when there is none. */
+  stripeSubscriptionId: string | null;
+  stripeSubscriptionStatus: string | null;
+  stripeTrialEndAt: Date | null;
+  /** Paid access from credit (referrals, operators) runs until this moment. */
+  creditUntil: Date | null;
 }
 
 export const emailSchema = z.string().trim().toLowerCase().max(254, "is too long").pipe(

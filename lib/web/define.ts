@@ -55,13 +55,16 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message?: string,
-    options?: ErrorOptions & { headers?: HeadersInit },
+    options?: ErrorOptions & { headers?: HeadersInit; code?: string },
   ) {
     super(message ?? defaultMessage(status), options);
     this.headers = new Headers(options?.headers);
+    this.code = options?.code;
   }
   /** Headers the error response must carry, e.g. `Allow` on a 405. */
   readonly headers: Headers;
+  /** A stable machine-readable name for API answers (e.g. `reg36_waiver_required`). */
+  readonly code?: string;
 }
 
 function defaultMessage(status: number): string {

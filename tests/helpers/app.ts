@@ -3,6 +3,7 @@
  * `listen()` serves it on a real port for browsers. Islands come from `_build/`, which the test
  * task builds first.
  */
+import type Stripe from "stripe";
 import manifest from "../../manifest.gen.ts";
 import { createApp } from "../../lib/app.ts";
 import { type Config, parseConfig } from "../../lib/config.ts";
@@ -25,7 +26,12 @@ export interface TestApp {
 }
 
 export async function createTestApp(
-  options: { env?: Record<string, string>; now?: () => Date; db?: TestDatabase } = {},
+  options: {
+    env?: Record<string, string>;
+    now?: () => Date;
+    db?: TestDatabase;
+    stripe?: Stripe | null;
+  } = {},
 ): Promise<TestApp> {
   const parsed = parseConfig({ SITE_URL: "http://localhost:8000", ...options.env });
   if (!parsed.ok) throw new Error(`test config invalid: ${parsed.errors.join("; ")}`);
@@ -40,6 +46,7 @@ export async function createTestApp(
       now: options.now ?? (() => new Date()),
       migrations: await loadMigrations(),
       mailer: createMailer(config, logs.log),
+      stripe: options.stripe ?? null,
     },
     { manifest, staticFiles: await loadStaticFiles(), assets: await loadIslandAssets() },
   );

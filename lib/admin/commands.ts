@@ -1,0 +1,171 @@
+/**
+ * Operator commands (`deno task admin …`). Each returns the lines to print and an exit code, so
+ * tests run them against a real database without spawning processes.
+ */
+import { parseArgs } from "node:util";
+import type { Services } from "../services.ts";
+import { withTransaction } from "../db/client.ts";
+import { emailSchema, findUserByEmail } from "../auth/users.ts";
+import { ReplayRefused, replayStripeEvent } from "../billing/replay.ts";
+import { creditDaysLeft, grantCredit, hasPaidAccess } from "../referrals/credits.ts";
+import { referralStats } from "../referrals/stats.ts";
+
+export interface CommandResult {
+  code: number;
+  lines: string[];
+}
+
+type AdminServices = Pick<Services, "db" | "log" | "now" | "stripe">;
+
+export const USAGE = [
+  "usage: deno task admin <command>",
+  "  events [--failed] [--type <type>] [--limit <n>]   recent Stripe events (newest first)",
+  "  replay <event_id>                                 re-run a failed event's handler",
+  "  user <email>                                      a person's billing and credit state",
+  "  grant-credit --email <email> --days <n> [--reason <text>]",
+  "                                                    add days of paid access",
+];
+
+export async function runAdminCommand(
+  services: AdminServices,
+  argv: string[],
+): Promise<CommandResult> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "events":
+        return await events(services, rest);
+      case "replay":
+        return await replay(services, rest);
+      case "user":
+        return await user(services, rest);
+      case "grant-credit":
+        return await grantCreditCommand(services, rest);
+      default:
+        return fail(command ? `unknown command "${command}"` : "no command given", ...USAGE);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ReplayRefused) return fail(error.message);
+    if (String((error as { code?: string }).code).startsWith("ERR_PARSE_ARGS")) {
+      return fail((error as Error).message, ...USAGE);
+    }
+    throw error;
+  }
+}
+
+class UsageError extends Error {}
+
+function fail(...lines: string[]): CommandResult {
+  return { code: 1, lines: lines.map((line, i) => (i === 0 ? `error: ${line}` : line)) };
+}
+
+async function events(services: AdminServices, args: string[]): Promise<CommandResult> {
+  const { values } = parseArgs({
+    args,
+    options: { failed: { type: "boolean" }, type: { type: "string" }, limit: { type: "string" } },
+  });
+  const limit = values.limit === undefined ? 50 : wholeNumber(values.limit, "--limit", 1, 10_000);
+  const rows = await services.db<{
+    eventId: string;
+    eventType: string;
+    receivedAt: Date;
+    processedAt: Date | null;
+    error: string | null;
+  }[]>`
+    select event_id, event_type, received_at, processed_at, error from stripe_events
+    where (${values.failed ?? false} = false or error is not null)
+      and (${values.type ?? null}::text is null or event_type = ${values.type ?? null})
+    order by received_at desc, id desc
+    limit ${limit}`;
+  if (rows.length === 0) return { code: 0, lines: ["no events"] };
+  return {
+    code: 0,
+    lines: rows.map((r) => {
+      const state = r.error ? `FAILED: ${r.error}` : r.processedAt ? "processed" : "pending";
+      return `${r.receivedAt.toISOString()}  ${r.eventId}  ${r.eventType}  ${state}`;
+    }),
+  };
+}
+
+async function replay(services: AdminServices, args: string[]): Promise<CommandResult> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  if (positionals.length !== 1) throw new UsageError("replay takes exactly one event id");
+  const outcome = await replayStripeEvent(services, positionals[0]);
+  return { code: outcome === "handler_error" ? 1 : 0, lines: [`${positionals[0]}: ${outcome}`] };
+}
+
+async function user(services: AdminServices, args: string[]): Promise<CommandResult> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  if (positionals.length !== 1) throw new UsageError("user takes exactly one email address");
+  const person = await findUserByEmail(services.db, positionals[0]);
+  if (!person) throw new UsageError(`no account for ${positionals[0]}`);
+  const now = services.now();
+  const stats = await referralStats(services.db, person.id, now);
+  const grants = await services.db<
+    { days: number; reason: string; grantedAt: Date; note: string | null }[]
+  >`
+    select days, reason, granted_at, note from credit_grants
+    where user_id = ${person.id} order by granted_at desc, id desc limit 10`;
+  const show = (value: unknown) =>
+    value instanceof Date ? value.toISOString() : String(value ?? "—");
+  return {
+    code: 0,
+    lines: [
+      `email                 ${person.email}`,
+      `user id               ${person.id}`,
+      `tier                  ${person.tier}`,
+      `paid access now       ${hasPaidAccess(person, now) ? "yes" : "no"}`,
+      `stripe customer       ${show(person.stripeCustomerId)}`,
+      `subscription          ${show(person.stripeSubscriptionId)} (${
+        show(person.stripeSubscriptionStatus)
+      })`,
+      `trial ends            ${show(person.stripeTrialEndAt)}`,
+      `credit until          ${show(person.creditUntil)} (${
+        creditDaysLeft(person, now)
+      } days left)`,
+      `referrals             ${stats.joined} joined, ${stats.converted} converted, ${stats.activeCredits} active credits`,
+      ...grants.map((g) =>
+        `credit grant          +${g.days}d ${g.reason} at ${g.grantedAt.toISOString()}${
+          g.note ? ` (${g.note})` : ""
+        }`
+      ),
+    ],
+  };
+}
+
+async function grantCreditCommand(services: AdminServices, args: string[]): Promise<CommandResult> {
+  const { values } = parseArgs({
+    args,
+    options: { email: { type: "string" }, days: { type: "string" }, reason: { type: "string" } },
+  });
+  if (!values.email) throw new UsageError("--email is required");
+  const email = emailSchema.safeParse(values.email);
+  if (!email.success) throw new UsageError(`"${values.email}" is not a valid email address`);
+  if (values.days === undefined) throw new UsageError("--days is required");
+  const days = wholeNumber(values.days, "--days", 1, 3650);
+  const person = await findUserByEmail(services.db, email.data);
+  if (!person) throw new UsageError(`no account for ${email.data}`);
+  const now = services.now();
+  const until = await withTransaction(
+    services.db,
+    (tx) =>
+      grantCredit(tx, {
+        userId: person.id,
+        days,
+        reason: "admin_grant",
+        note: values.reason ?? null,
+      }, now),
+  );
+  services.log.info("credit.admin_grant", { user_id: person.id, days });
+  return {
+    code: 0,
+    lines: [`${email.data}: +${days} days, paid access until ${until.toISOString()}`],
+  };
+}
+
+function wholeNumber(text: string, name: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new UsageError(`${name} must be a whole number from ${min} to ${max} (got "${text}")`);
+  }
+  return Number(text);
+}

@@ -1,0 +1,118 @@
+/**
+ * Starting a subscription: Stripe Checkout for one of the two plans. The server enforces the
+ * Reg-36 waiver for monthly plans and records it as evidence in the same transaction that
+ * decides to proceed; nobody with a live subscription can start a second one.
+ */
+import type Stripe from "stripe";
+import type { Services } from "../services.ts";
+import type { User } from "../auth/users.ts";
+import { withTransaction } from "../db/client.ts";
+import { HttpError } from "../web/define.ts";
+import { ANNUAL_TRIAL_DAYS, type Cadence, LIVE_STATUSES, priceFor } from "./plans.ts";
+import { REG36_WAIVER } from "./waiver.ts";
+import { ensureStripeCustomer } from "./customers.ts";
+import { stripeFailure } from "./stripe_errors.ts";
+
+export interface CheckoutRequest {
+  cadence: Cadence;
+  reg36Waiver: boolean;
+}
+
+export interface RequestOrigin {
+  ip: string;
+  userAgent: string | null;
+}
+
+type CheckoutServices = Pick<Services, "config" | "db" | "stripe" | "log" | "now">;
+
+export async function startCheckout(
+  services: CheckoutServices,
+  user: User,
+  request: CheckoutRequest,
+  origin: RequestOrigin,
+): Promise<{ url: string }> {
+  const { config, db, log } = services;
+  const stripe = requireStripe(services);
+  const price = priceFor(config, request.cadence);
+  if (request.cadence === "monthly" && request.reg36Waiver !== true) {
+    throw new HttpError(
+      400,
+      "A monthly plan starts at once: tick the box to confirm you want immediate access and " +
+        "understand you lose the 14-day right to cancel",
+      { code: "reg36_waiver_required" },
+    );
+  }
+  assertNoLiveSubscription(user);
+
+  try {
+    const customer = await ensureStripeCustomer(db, stripe, user);
+    const session = await withTransaction(db, async (tx) => {
+      // Serialises checkouts of one person, and re-checks what a webhook may just have changed.
+      const [current] = await tx<User[]>`select * from users where id = ${user.id} for update`;
+      assertNoLiveSubscription(current);
+      const session = await stripe.checkout.sessions.create(
+        checkoutParams(config.siteUrl, user, customer, price, request.cadence),
+      );
+      if (request.cadence === "monthly") {
+        await tx`
+          insert into consents (user_id, kind, text_version, accepted_at, ip, user_agent,
+                                checkout_session_id)
+          values (${user.id}, 'reg36_waiver', ${REG36_WAIVER.version}, ${services.now()},
+                  ${origin.ip}, ${origin.userAgent?.slice(0, 512) ?? null}, ${session.id})`;
+      }
+      return session;
+    });
+    if (!session.url) throw new Error("Stripe returned a Checkout session without a URL");
+    log.info("stripe.checkout.created", {
+      user_id: user.id,
+      session_id: session.id,
+      cadence: request.cadence,
+    });
+    return { url: session.url };
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    log.error("stripe.checkout.create_failed", { user_id: user.id, error });
+    throw stripeFailure(error);
+  }
+}
+
+function checkoutParams(
+  siteUrl: string,
+  user: User,
+  customer: string,
+  price: string,
+  cadence: Cadence,
+): Stripe.Checkout.SessionCreateParams {
+  return {
+    mode: "subscription",
+    line_items: [{ price, quantity: 1 }],
+    customer,
+    client_reference_id: String(user.id),
+    success_url: `${siteUrl}/settings?upgraded=1`,
+    cancel_url: `${siteUrl}/pricing`,
+    allow_promotion_codes: true,
+    metadata: { user_id: String(user.id), cadence },
+    ...(cadence === "annual"
+      ? { subscription_data: { trial_period_days: ANNUAL_TRIAL_DAYS } }
+      : {}),
+  };
+}
+
+function assertNoLiveSubscription(user: User) {
+  if (user.stripeSubscriptionId && LIVE_STATUSES.has(user.stripeSubscriptionStatus ?? "")) {
+    throw new HttpError(
+      409,
+      "You already have a subscription. Manage it from the billing portal in your settings.",
+      { code: "already_subscribed" },
+    );
+  }
+}
+
+export function requireStripe(services: Pick<Services, "stripe">): Stripe {
+  if (!services.stripe) {
+    throw new HttpError(503, "Payments are not configured on this server", {
+      code: "stripe_not_configured",
+    });
+  }
+  return services.stripe;
+}

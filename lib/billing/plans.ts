@@ -1,0 +1,27 @@
+/** The two plans and what the server needs to know about each. */
+import type { Config } from "../config.ts";
+import { HttpError } from "../web/define.ts";
+
+export const CADENCES = ["monthly", "annual"] as const;
+export type Cadence = typeof CADENCES[number];
+
+/** Annual plans start with a free trial; monthly plans bill at once (and need the waiver). */
+export const ANNUAL_TRIAL_DAYS = 14;
+
+/** Subscription statuses that mean "this person already has a subscription". */
+export const LIVE_STATUSES = new Set(["trialing", "active", "past_due", "unpaid", "paused"]);
+/** Statuses that grant paid access. */
+export const PAID_STATUSES = new Set(["trialing", "active"]);
+
+/** The Stripe price id for a cadence, or a 503 naming the missing setting. */
+export function priceFor(config: Config, cadence: Cadence): string {
+  const [price, variable] = cadence === "monthly"
+    ? [config.stripe.priceMonthly, "STRIPE_PRICE_MONTHLY"]
+    : [config.stripe.priceAnnual, "STRIPE_PRICE_ANNUAL"];
+  if (!price) {
+    throw new HttpError(503, `Payments are not set up: ${variable} is not configured`, {
+      code: "price_not_configured",
+    });
+  }
+  return price;
+}

@@ -1,0 +1,28 @@
+/** The Stripe Customer Portal: where subscribers change card, plan or cancel. */
+import type { Services } from "../services.ts";
+import type { User } from "../auth/users.ts";
+import { HttpError } from "../web/define.ts";
+import { requireStripe } from "./checkout.ts";
+import { stripeFailure } from "./stripe_errors.ts";
+
+export async function openBillingPortal(
+  services: Pick<Services, "config" | "stripe" | "log">,
+  user: User,
+): Promise<{ url: string }> {
+  const stripe = requireStripe(services);
+  if (!user.stripeCustomerId) {
+    throw new HttpError(404, "There is no billing account yet: start a subscription first", {
+      code: "no_stripe_customer",
+    });
+  }
+  try {
+    const portal = await stripe.billingPortal.sessions.create({
+      customer: user.stripeCustomerId,
+      return_url: `${services.config.siteUrl}/settings`,
+    });
+    return { url: portal.url };
+  } catch (error) {
+    services.log.error("stripe.portal.create_failed", { user_id: user.id, error });
+    throw stripeFailure(error);
+  }
+}

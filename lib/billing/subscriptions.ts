@@ -1,0 +1,124 @@
+/**
+ * The subscription state machine, in one place. Stripe tells us about subscriptions through
+ * events that may arrive late, twice or out of order; this module decides what each one may
+ * change:
+ *
+ * - every subscription's latest known state is kept in `subscriptions`, stamped with the
+ *   `created` time of the event that set it: an older event never overwrites a newer one, and a
+ *   `created` event never overwrites anything (it is by definition the first state);
+ * - an ended subscription stays ended, whatever arrives after;
+ * - the user row is a projection of the user's *current* subscription: trialing/active grant
+ *   paid, other live statuses keep the tier until deletion, deletion of the current subscription
+ *   revokes, and deletion of an older one changes nothing.
+ *
+ * Callers hold the user's row lock (`findUserForEvent`), so events of one person apply one at a
+ * time whatever the delivery interleaving.
+ */
+import type { Tx } from "../db/client.ts";
+import type { User } from "../auth/users.ts";
+import { PAID_STATUSES } from "./plans.ts";
+
+export interface SubscriptionSnapshot {
+  id: string;
+  status: string;
+  trialEnd: Date | null;
+  cancelAtPeriodEnd: boolean;
+}
+
+export type SubscriptionChange = "created" | "updated" | "deleted";
+
+interface StoredSubscription {
+  stripeSubscriptionId: string;
+  status: string;
+  endedAt: Date | null;
+}
+
+/**
+ * Record what an event says about a subscription. Returns the stored state when the event was
+ * applied, or null when it was stale (older than what we know) or the subscription had ended.
+ */
+export async function recordSubscription(
+  tx: Tx,
+  userId: number,
+  snapshot: SubscriptionSnapshot,
+  change: SubscriptionChange,
+  eventCreatedAt: Date,
+): Promise<StoredSubscription | null> {
+  const endedAt = change === "deleted" ? eventCreatedAt : null;
+  const [row] = await tx<StoredSubscription[]>`
+    insert into subscriptions as s
+      (stripe_subscription_id, user_id, status, trial_end_at, cancel_at_period_end,
+       last_event_at, ended_at)
+    values (${snapshot.id}, ${userId}, ${snapshot.status}, ${snapshot.trialEnd},
+            ${snapshot.cancelAtPeriodEnd}, ${eventCreatedAt}, ${endedAt})
+    on conflict (stripe_subscription_id) do update set
+      status = excluded.status,
+      trial_end_at = excluded.trial_end_at,
+      cancel_at_period_end = excluded.cancel_at_period_end,
+      last_event_at = greatest(s.last_event_at, excluded.last_event_at),
+      ended_at = excluded.ended_at
+    where s.ended_at is null
+      and (${change} = 'deleted' or (${change} = 'updated' and s.last_event_at <= excluded.last_event_at))
+    returning stripe_subscription_id, status, ended_at`;
+  return row ?? null;
+}
+
+/** Whether we know this subscription to have ended. */
+export async function subscriptionEnded(tx: Tx, subscriptionId: string): Promise<boolean> {
+  const [row] = await tx<{ endedAt: Date | null }[]>`
+    select ended_at from subscriptions where stripe_subscription_id = ${subscriptionId}`;
+  return row?.endedAt != null;
+}
+
+/** The status we last recorded for a subscription, if any. */
+export async function knownStatus(tx: Tx, subscriptionId: string): Promise<string | null> {
+  const [row] = await tx<{ status: string }[]>`
+    select status from subscriptions where stripe_subscription_id = ${subscriptionId}`;
+  return row?.status ?? null;
+}
+
+/** Project an applied subscription state onto its user. */
+export async function applyToUser(
+  tx: Tx,
+  user: User,
+  snapshot: SubscriptionSnapshot,
+  change: SubscriptionChange,
+): Promise<"granted" | "revoked" | "status_only" | "not_current"> {
+  const isCurrent = user.stripeSubscriptionId === snapshot.id;
+  if (change === "deleted") {
+    if (!isCurrent) return "not_current";
+    await tx`
+      update users set tier = 'free', stripe_subscription_id = null, stripe_trial_end_at = null,
+        stripe_subscription_status = ${snapshot.status}
+      where id = ${user.id}`;
+    return "revoked";
+  }
+  if (PAID_STATUSES.has(snapshot.status)) {
+    await grantPaid(tx, user.id, snapshot.id, snapshot.status, snapshot.trialEnd);
+    return "granted";
+  }
+  if (!isCurrent && user.stripeSubscriptionId !== null) return "not_current";
+  await tx`
+    update users set stripe_subscription_id = ${snapshot.id},
+      stripe_subscription_status = ${snapshot.status}
+    where id = ${user.id}`;
+  return "status_only";
+}
+
+/**
+ * Paid tier on `subscriptionId`. A trial keeps its end date for the settings page; any other
+ * paid status clears it.
+ */
+export async function grantPaid(
+  tx: Tx,
+  userId: number,
+  subscriptionId: string,
+  status: string | null,
+  trialEnd: Date | null,
+): Promise<void> {
+  await tx`
+    update users set tier = 'paid', stripe_subscription_id = ${subscriptionId},
+      stripe_subscription_status = ${status},
+      stripe_trial_end_at = ${status === "trialing" ? trialEnd : null}
+    where id = ${userId}`;
+}

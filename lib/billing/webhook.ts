@@ -1,0 +1,194 @@
+/**
+ * The Stripe webhook: verify, record, apply — exactly once.
+ *
+ * One transaction per delivery: the audit row is inserted with `ON CONFLICT (event_id) DO
+ * NOTHING`, so a second delivery of the same event (even a concurrent one, which waits on the
+ * unique index) finds it and changes nothing. The handler runs under a savepoint: if it fails
+ * deterministically (a bug, bad data) its effects are rolled back, the error is recorded and
+ * Stripe gets a 200 so it does not retry in vain — an operator replays it. If the database
+ * itself fails, everything rolls back and Stripe gets a 5xx, so it retries.
+ */
+import Stripe from "stripe";
+import { z } from "zod";
+import type { Services } from "../services.ts";
+import type { Tx } from "../db/client.ts";
+import { withTransaction } from "../db/client.ts";
+import type { Logger } from "../log.ts";
+import { EVENT_HANDLERS, type StripeEventEnvelope } from "./events.ts";
+
+export const WEBHOOK_MAX_BYTES = 1024 * 1024;
+/** Stored payloads are capped so no sender can bloat a row. */
+export const STORED_PAYLOAD_MAX_CHARS = 16 * 1024;
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+export type EventOutcome = "ok" | "duplicate" | "ignored" | "handler_error";
+
+export interface WebhookAnswer {
+  status: number;
+  body: { status: EventOutcome } | { error: string; message: string };
+}
+
+const Envelope = z.object({
+  id: z.string().min(1, "has no id").max(255),
+  type: z.string().min(1, "has no type").max(255),
+  created: z.number().int().nonnegative(),
+  data: z.object({ object: z.record(z.string(), z.unknown()) }),
+});
+
+/** The parts of an event every delivery must have; throws with a readable message otherwise. */
+export function parseEnvelope(value: unknown): StripeEventEnvelope {
+  const envelope = Envelope.safeParse(value);
+  if (envelope.success) return envelope.data;
+  const issue = envelope.error.issues[0];
+  throw new Error(`The event ${issue.path.join(".") || "body"} ${issue.message}`);
+}
+
+const cryptoProvider = Stripe.createSubtleCryptoProvider();
+
+type WebhookServices = Pick<Services, "config" | "db" | "log" | "now">;
+
+export async function receiveStripeWebhook(
+  services: WebhookServices,
+  rawBody: string,
+  signature: string | null,
+): Promise<WebhookAnswer> {
+  const secret = services.config.stripe.webhookSecret;
+  if (!secret) return refuse(503, "webhook_not_configured", "STRIPE_WEBHOOK_SECRET is not set");
+  if (!signature) return refuse(400, "missing_signature", "The Stripe-Signature header is missing");
+
+  if (signedInTheFuture(signature)) {
+    services.log.warn("stripe.signature_rejected", { reason: "timestamp in the future" });
+    return refuse(401, "bad_signature", "The signature or its timestamp is not valid");
+  }
+  let verified: unknown;
+  try {
+    verified = await Stripe.webhooks.constructEventAsync(
+      rawBody,
+      signature,
+      secret,
+      SIGNATURE_TOLERANCE_SECONDS,
+      cryptoProvider,
+    );
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
+      services.log.warn("stripe.signature_rejected", { reason: error.message.slice(0, 200) });
+      return refuse(401, "bad_signature", "The signature or its timestamp is not valid");
+    }
+    return refuse(400, "invalid_payload", "The signed body is not valid JSON");
+  }
+  const envelope = Envelope.safeParse(verified);
+  if (!envelope.success) {
+    const issue = envelope.error.issues[0];
+    return refuse(
+      400,
+      "invalid_event",
+      `The event ${issue.path.join(".") || "body"} ${issue.message}`,
+    );
+  }
+  const outcome = await processStripeEvent(services, envelope.data, rawBody);
+  return { status: 200, body: { status: outcome } };
+}
+
+/** Record a verified event and apply it, unless it was already recorded. */
+export async function processStripeEvent(
+  services: Pick<Services, "db" | "log" | "now">,
+  event: StripeEventEnvelope,
+  rawBody: string,
+): Promise<EventOutcome> {
+  const { log } = services;
+  const outcome = await withTransaction(services.db, async (tx) => {
+    const truncated = rawBody.length > STORED_PAYLOAD_MAX_CHARS;
+    const inserted = await tx`
+      insert into stripe_events (event_id, event_type, received_at, payload, payload_truncated)
+      values (${event.id}, ${event.type}, ${services.now()},
+              ${truncated ? rawBody.slice(0, STORED_PAYLOAD_MAX_CHARS) : rawBody}, ${truncated})
+      on conflict (event_id) do nothing
+      returning id`;
+    if (inserted.length === 0) return "duplicate" as const;
+    return await applyRecordedEvent(tx, event, services);
+  });
+  const fields = { event_id: event.id, type: event.type };
+  if (outcome === "duplicate") log.info("stripe.duplicate_delivery", fields);
+  else if (outcome === "ignored") log.info("stripe.event_unhandled", fields);
+  else if (outcome === "ok") log.info("stripe.processed", fields);
+  return outcome;
+}
+
+/**
+ * Run an event's handler inside `tx` for an audit row that exists and is locked, and record the
+ * result on it. Shared by first delivery and operator replay.
+ */
+export async function applyRecordedEvent(
+  tx: Tx,
+  event: StripeEventEnvelope,
+  services: { log: Logger; now: () => Date },
+): Promise<"ok" | "ignored" | "handler_error"> {
+  const handler = EVENT_HANDLERS[event.type];
+  if (!handler) {
+    await tx`update stripe_events set processed_at = ${services.now()} where event_id = ${event.id}`;
+    return "ignored";
+  }
+  try {
+    await tx.savepoint((sp) => handler({ tx: sp, event, log: services.log, now: services.now() }));
+  } catch (error) {
+    if (isInfrastructureFailure(error)) throw error;
+    services.log.error("stripe.handler_error", { event_id: event.id, type: event.type, error });
+    await tx`
+      update stripe_events set error = ${describe(error)}, processed_at = null
+      where event_id = ${event.id}`;
+    return "handler_error";
+  }
+  await tx`
+    update stripe_events set processed_at = ${services.now()}, error = null
+    where event_id = ${event.id}`;
+  return "ok";
+}
+
+/**
+ * Failures of the database or connection, as opposed to failures of the handler's logic:
+ * these must reach Stripe as a 5xx so it delivers again later.
+ */
+export function isInfrastructureFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return false;
+  // SQLSTATE classes: 08 connection, 40 rollback (serialisation, deadlock), 53 resources,
+  // 57 operator intervention (e.g. a terminated backend), 58 system error.
+  return /^(08|40|53|57|58)[0-9A-Z]{3}$/.test(code) || CONNECTION_FAILURES.has(code);
+}
+
+/** Error codes postgres.js and the socket layer use when a connection is lost. */
+const CONNECTION_FAILURES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+]);
+
+function describe(error: unknown): string {
+  const text = error instanceof z.ZodError
+    ? `invalid event data: ${
+      error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
+    }`
+    : error instanceof Error
+    ? `${error.name}: ${error.message}`
+    : String(error);
+  return text.slice(0, 1024);
+}
+
+/**
+ * The SDK rejects signatures older than the tolerance but accepts any future timestamp; one more
+ * than the tolerance ahead of our clock is as suspect as one behind it. (Wall-clock time, like
+ * the SDK's check: freshness is about transport, not business time.)
+ */
+function signedInTheFuture(signature: string): boolean {
+  const timestamp = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1]);
+  return Number.isFinite(timestamp) && timestamp - Date.now() / 1000 > SIGNATURE_TOLERANCE_SECONDS;
+}
+
+function refuse(status: number, error: string, message: string): WebhookAnswer {
+  return { status, body: { error, message } };
+}

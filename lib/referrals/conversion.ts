@@ -1,0 +1,41 @@
+/**
+ * The second half of the referral programme: when a referred person makes their first real
+ * payment, both they and their referrer get 45 days of paid access. Once per referred person:
+ * the conditional update below is the guarantee (of two concurrent conversions, the second finds
+ * `converted_at` already set and does nothing), and a unique index on the ledger backs it up.
+ */
+import type { Tx } from "../db/client.ts";
+import { REFERRAL_CREDIT_DAYS } from "../referral_terms.ts";
+import { grantCredit } from "./credits.ts";
+
+export interface Conversion {
+  referralId: number;
+  referrerId: number | null;
+}
+
+export async function convertReferral(
+  tx: Tx,
+  user: { id: number },
+  options: { eventId: string | null; now: Date },
+): Promise<Conversion | null> {
+  const [referral] = await tx<{ id: number; referrerId: number | null }[]>`
+    update referrals set converted_at = ${options.now}, credited_at = ${options.now}
+    where referred_user_id = ${user.id} and converted_at is null
+    returning id, referrer_id`;
+  if (!referral) return null;
+  const common = {
+    days: REFERRAL_CREDIT_DAYS,
+    referralId: referral.id,
+    stripeEventId: options.eventId,
+  };
+  await grantCredit(tx, { ...common, userId: user.id, reason: "referral_buyer" }, options.now);
+  // A referrer who has since deleted their account does not stop the buyer's credit.
+  if (referral.referrerId !== null) {
+    await grantCredit(
+      tx,
+      { ...common, userId: referral.referrerId, reason: "referral_referrer" },
+      options.now,
+    );
+  }
+  return { referralId: referral.id, referrerId: referral.referrerId };
+}

@@ -1,0 +1,66 @@
+/**
+ * Credit: days of paid access that do not come from a subscription. Every extension is a row in
+ * the `credit_grants` ledger, and `users.credit_until` is always the end of the latest one:
+ * a grant starts at max(now, current credit_until), so credits stack instead of overlapping.
+ */
+import type { Queryable, Tx } from "../db/client.ts";
+
+const DAY_MS = 86_400_000;
+
+export type CreditReason = "referral_buyer" | "referral_referrer" | "admin_grant";
+
+export interface CreditGrant {
+  userId: number;
+  days: number;
+  reason: CreditReason;
+  referralId?: number | null;
+  stripeEventId?: string | null;
+  note?: string | null;
+}
+
+/** Extend a person's credit; returns the new `credit_until`. Locks the person's row. */
+export async function grantCredit(tx: Tx, grant: CreditGrant, now: Date): Promise<Date> {
+  if (!Number.isInteger(grant.days) || grant.days <= 0) {
+    throw new RangeError(`credit must be a positive whole number of days (got ${grant.days})`);
+  }
+  const [current] = await tx<{ creditUntil: Date | null }[]>`
+    select credit_until from users where id = ${grant.userId} for update`;
+  if (!current) throw new Error(`user ${grant.userId} does not exist`);
+  const startsAt = new Date(Math.max(now.getTime(), current.creditUntil?.getTime() ?? 0));
+  const endsAt = new Date(startsAt.getTime() + grant.days * DAY_MS);
+  await tx`update users set credit_until = ${endsAt} where id = ${grant.userId}`;
+  await tx`
+    insert into credit_grants (user_id, days, reason, referral_id, stripe_event_id, granted_at,
+                               starts_at, ends_at, note)
+    values (${grant.userId}, ${grant.days}, ${grant.reason}, ${grant.referralId ?? null},
+            ${grant.stripeEventId ?? null}, ${now}, ${startsAt}, ${endsAt}, ${grant.note ?? null})`;
+  return endsAt;
+}
+
+/** Paid access, the one rule used everywhere: a paid subscription, or credit still running. */
+export function hasPaidAccess(
+  user: { tier: string; creditUntil: Date | null },
+  now: Date,
+): boolean {
+  return user.tier === "paid" || (user.creditUntil !== null && user.creditUntil > now);
+}
+
+/** Whole days of credit left, rounded up; 0 when none is running. */
+export function creditDaysLeft(user: { creditUntil: Date | null }, now: Date): number {
+  if (!user.creditUntil || user.creditUntil <= now) return 0;
+  return Math.ceil((user.creditUntil.getTime() - now.getTime()) / DAY_MS);
+}
+
+/**
+ * The ledger replayed: what `credit_until` must be if every grant is accounted for. Null when
+ * the person never had credit.
+ */
+export async function creditUntilFromLedger(db: Queryable, userId: number): Promise<Date | null> {
+  const grants = await db<{ days: number; grantedAt: Date }[]>`
+    select days, granted_at from credit_grants where user_id = ${userId} order by granted_at, id`;
+  let until: number | null = null;
+  for (const grant of grants) {
+    until = Math.max(grant.grantedAt.getTime(), until ?? 0) + grant.days * DAY_MS;
+  }
+  return until === null ? null : new Date(until);
+}

@@ -1,0 +1,27 @@
+/** `deno task admin <command>`: operator commands against the configured database. */
+import { loadConfigOrExit } from "../lib/config.ts";
+import { createLogger } from "../lib/log.ts";
+import { openDatabase } from "../lib/db/open.ts";
+import { createStripeClient } from "../lib/stripe/client.ts";
+import { runAdminCommand } from "../lib/admin/commands.ts";
+
+const config = loadConfigOrExit();
+// Operator output goes to stdout; the app's JSON log lines go to stderr, out of the way.
+const log = createLogger({ level: "warn", sink: (line) => console.error(line) });
+let code = 1;
+try {
+  const database = await openDatabase(config);
+  try {
+    const result = await runAdminCommand(
+      { db: database.db, log, now: () => new Date(), stripe: createStripeClient(config) },
+      Deno.args,
+    );
+    for (const line of result.lines) (result.code === 0 ? console.log : console.error)(line);
+    code = result.code;
+  } finally {
+    await database.close();
+  }
+} catch (error) {
+  console.error(`admin failed: ${(error as Error).message}`);
+}
+Deno.exit(code);

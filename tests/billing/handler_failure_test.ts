@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { createTestApp } from "../helpers/app.ts";
+import {
+  deliver,
+  deliverOk,
+  invoiceObject,
+  stripeEvent,
+  WEBHOOK_SECRET,
+} from "../helpers/stripe_events.ts";
+import { createUser, reload } from "../helpers/users.ts";
+import { runAdminCommand } from "../../lib/admin/commands.ts";
+
+const env = { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET };
+
+/** Make the ledger refuse inserts, so a conversion fails after it has already written. */
+const BREAK_LEDGER = `
+  create function refuse_grants() returns trigger language plpgsql as
+    $$ begin raise exception 'ledger is read-only for this test' using errcode = '%s'; end $$;
+  create trigger refuse_grants before insert on credit_grants
+    for each row execute function refuse_grants();`;
+const MEND_LEDGER = "drop trigger refuse_grants on credit_grants; drop function refuse_grants();";
+
+Deno.test("a handler failure rolls back to the savepoint, is recorded, and replay fixes it", async () => {
+  const app = await createTestApp({ env });
+  try {
+    const referrer = await createUser(app.db.sql);
+    const buyer = await createUser(app.db.sql, { referredBy: referrer });
+    await app.db.sql.unsafe(BREAK_LEDGER.replace("%s", "P0001"));
+
+    const paid = stripeEvent(
+      "invoice.paid",
+      invoiceObject(buyer.stripeCustomerId!, 700, "subscription_create"),
+    );
+    assert.equal(await deliverOk(app, paid), "handler_error");
+
+    // The referral row was stamped before the ledger refused: the savepoint undid it.
+    const [referral] = await app.db.sql`select converted_at, credited_at from referrals`;
+    assert.equal(referral.convertedAt, null);
+    assert.equal(referral.creditedAt, null);
+    assert.equal((await reload(app.db.sql, buyer)).creditUntil, null);
+    const [audit] = await app.db
+      .sql`select processed_at, error from stripe_events where event_id = ${paid.id}`;
+    assert.equal(audit.processedAt, null);
+    assert.match(audit.error, /ledger is read-only for this test/);
+
+    const services = { db: app.db.sql, log: app.logs.log, now: () => new Date(), stripe: null };
+    const listed = await runAdminCommand(services, ["events", "--failed"]);
+    assert.equal(listed.code, 0);
+    assert.equal(listed.lines.length, 1);
+    assert.match(listed.lines[0], new RegExp(`${paid.id}  invoice.paid  FAILED: .*read-only`));
+
+    const stillBroken = await runAdminCommand(services, ["replay", paid.id]);
+    assert.deepEqual(stillBroken, { code: 1, lines: [`${paid.id}: handler_error`] });
+
+    await app.db.sql.unsafe(MEND_LEDGER);
+    assert.deepEqual(await runAdminCommand(services, ["replay", paid.id]), {
+      code: 0,
+      lines: [`${paid.id}: ok`],
+    });
+    const [fixed] = await app.db
+      .sql`select processed_at, error from stripe_events where event_id = ${paid.id}`;
+    assert.ok(fixed.processedAt);
+    assert.equal(fixed.error, null);
+    assert.ok((await reload(app.db.sql, buyer)).creditUntil, "the buyer got the credit on replay");
+    assert.ok((await reload(app.db.sql, referrer)).creditUntil, "and so did the referrer");
+
+    const again = await runAdminCommand(services, ["replay", paid.id]);
+    assert.equal(again.code, 1);
+    assert.match(again.lines[0], /already processed/);
+    assert.equal(await deliverOk(app, paid), "duplicate", "a late redelivery changes nothing");
+    const [{ count }] = await app.db.sql`select count(*)::int from credit_grants`;
+    assert.equal(count, 2);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("a database failure inside the handler answers 5xx and stores nothing, so Stripe retries", async () => {
+  const app = await createTestApp({ env });
+  try {
+    const referrer = await createUser(app.db.sql);
+    const buyer = await createUser(app.db.sql, { referredBy: referrer });
+    // 40001 is a serialisation failure: transient, so Stripe must deliver again.
+    await app.db.sql.unsafe(BREAK_LEDGER.replace("%s", "40001"));
+    const paid = stripeEvent(
+      "invoice.paid",
+      invoiceObject(buyer.stripeCustomerId!, 700, "subscription_create"),
+    );
+    const failed = await deliver(app, paid);
+    assert.equal(failed.status, 500);
+    assert.equal((await failed.json()).error, "internal_error");
+    const [{ count }] = await app.db.sql`select count(*)::int from stripe_events`;
+    assert.equal(count, 0, "no audit row: the retry is a first delivery");
+
+    await app.db.sql.unsafe(MEND_LEDGER);
+    assert.equal(await deliverOk(app, paid), "ok");
+    assert.ok((await reload(app.db.sql, buyer)).creditUntil);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("replay of an event stored truncated needs Stripe to fetch it", async () => {
+  const app = await createTestApp({ env });
+  try {
+    const big = stripeEvent("invoice.paid", {
+      ...invoiceObject("cus_x", 0, "manual"),
+      memo: "x".repeat(20_000),
+    });
+    await app.db.sql`
+      insert into stripe_events (event_id, event_type, payload, payload_truncated)
+      values (${big.id}, 'invoice.paid', ${JSON.stringify(big).slice(0, 16384)}, true)`;
+    const services = { db: app.db.sql, log: app.logs.log, now: () => new Date(), stripe: null };
+    const result = await runAdminCommand(services, ["replay", big.id]);
+    assert.equal(result.code, 1);
+    assert.match(result.lines[0], /stored truncated and Stripe is not configured/);
+    assert.deepEqual((await runAdminCommand(services, ["replay", "evt_never"])).lines, [
+      "error: no event evt_never has been received",
+    ]);
+  } finally {
+    await app.close();
+  }
+});
