@@ -8,10 +8,12 @@ export function SiteHeader(props: { user: User | null }) {
       <div class="container">
         <a class="brand" href="/">{brand.name}</a>
         <nav class="site-nav" aria-label="Main">
+          <a href="/pricing">Pricing</a>
           <a href="/referrals">Invite friends</a>
           {props.user
             ? (
               <>
+                <a href="/settings">Settings</a>
                 <span class="who">
                   Signed in as <strong>{props.user.email}</strong>
                 </span>

@@ -9,7 +9,10 @@ export default define.page(function Landing() {
         <h1>{brand.tagline}.</h1>
         <p class="lede">{brand.description}</p>
         <div class="actions">
-          <a class="btn" href="/referrals">Invite a friend, both get {REFERRAL_CREDIT_DAYS} days</a>
+          <a class="btn" href="/pricing">See plans</a>
+          <a class="btn btn-secondary" href="/referrals">
+            Invite a friend, both get {REFERRAL_CREDIT_DAYS} days
+          </a>
         </div>
       </section>
       <ul class="features">

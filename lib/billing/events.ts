@@ -46,6 +46,9 @@ const SubscriptionObject = z.object({
   status: z.string().min(1),
   trial_end: unixSeconds.nullable().optional(),
   cancel_at_period_end: z.boolean().optional(),
+  items: z.object({
+    data: z.array(z.object({ price: reference.nullable().optional() })),
+  }).optional(),
 });
 
 const CheckoutSessionObject = z.object({
@@ -131,6 +134,7 @@ function subscriptionHandler(change: SubscriptionChange): EventHandler {
       status: change === "deleted" ? "canceled" : subscription.status,
       trialEnd: subscription.trial_end ? new Date(subscription.trial_end * 1000) : null,
       cancelAtPeriodEnd: subscription.cancel_at_period_end ?? false,
+      priceId: subscription.items?.data[0]?.price ?? null,
     };
     const eventCreatedAt = new Date(ctx.event.created * 1000);
     const stored = await recordSubscription(ctx.tx, user.id, snapshot, change, eventCreatedAt);

@@ -14,7 +14,7 @@
  * Callers hold the user's row lock (`findUserForEvent`), so events of one person apply one at a
  * time whatever the delivery interleaving.
  */
-import type { Tx } from "../db/client.ts";
+import type { Queryable, Tx } from "../db/client.ts";
 import type { User } from "../auth/users.ts";
 import { PAID_STATUSES } from "./plans.ts";
 
@@ -23,6 +23,8 @@ export interface SubscriptionSnapshot {
   status: string;
   trialEnd: Date | null;
   cancelAtPeriodEnd: boolean;
+  /** The price of the subscription's (single) item. */
+  priceId: string | null;
 }
 
 export type SubscriptionChange = "created" | "updated" | "deleted";
@@ -48,11 +50,12 @@ export async function recordSubscription(
   const [row] = await tx<StoredSubscription[]>`
     insert into subscriptions as s
       (stripe_subscription_id, user_id, status, trial_end_at, cancel_at_period_end,
-       last_event_at, ended_at)
+       price_id, last_event_at, ended_at)
     values (${snapshot.id}, ${userId}, ${snapshot.status}, ${snapshot.trialEnd},
-            ${snapshot.cancelAtPeriodEnd}, ${eventCreatedAt}, ${endedAt})
+            ${snapshot.cancelAtPeriodEnd}, ${snapshot.priceId}, ${eventCreatedAt}, ${endedAt})
     on conflict (stripe_subscription_id) do update set
       status = excluded.status,
+      price_id = coalesce(excluded.price_id, s.price_id),
       trial_end_at = excluded.trial_end_at,
       cancel_at_period_end = excluded.cancel_at_period_end,
       last_event_at = greatest(s.last_event_at, excluded.last_event_at),
@@ -60,6 +63,24 @@ export async function recordSubscription(
     where s.ended_at is null
       and (${change} = 'deleted' or (${change} = 'updated' and s.last_event_at <= excluded.last_event_at))
     returning stripe_subscription_id, status, ended_at`;
+  return row ?? null;
+}
+
+export interface CurrentSubscription {
+  status: string;
+  priceId: string | null;
+  cancelAtPeriodEnd: boolean;
+}
+
+/** What we know of the person's current subscription, for display. */
+export async function currentSubscription(
+  db: Queryable,
+  user: { stripeSubscriptionId: string | null },
+): Promise<CurrentSubscription | null> {
+  if (!user.stripeSubscriptionId) return null;
+  const [row] = await db<CurrentSubscription[]>`
+    select status, price_id, cancel_at_period_end from subscriptions
+    where stripe_subscription_id = ${user.stripeSubscriptionId}`;
   return row ?? null;
 }
 

@@ -17,8 +17,12 @@ const MANIFEST_FILE = "manifest.gen.ts";
 const BOOT_SOURCE = "boot.ts";
 const MODULE_FILE = /\.(tsx|ts|jsx|js)$/;
 
-/** Paths (`./routes/...`) of every route file, sorted. */
+/**
+ * Paths (`./routes/...`) of every module in `folder`, sorted. Islands are the top level of
+ * `islands/` only; route folders nest.
+ */
 async function listModules(root: URL, folder: string): Promise<string[]> {
+  const nested = folder === "routes";
   const found: string[] = [];
   const walk = async (relative: string) => {
     let entries: Deno.DirEntry[];
@@ -30,7 +34,7 @@ async function listModules(root: URL, folder: string): Promise<string[]> {
     }
     for (const entry of entries) {
       if (entry.name.startsWith(".")) continue;
-      if (entry.isDirectory) await walk(`${relative}${entry.name}/`);
+      if (entry.isDirectory && nested) await walk(`${relative}${entry.name}/`);
       else if (entry.isFile && MODULE_FILE.test(entry.name) && !/_test\.\w+$/.test(entry.name)) {
         found.push(`./${relative}${entry.name}`);
       }

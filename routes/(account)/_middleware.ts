@@ -1,0 +1,3 @@
+import { requireSignedInPage } from "../../lib/auth/guards.ts";
+
+export const handler = requireSignedInPage;

@@ -1,0 +1,95 @@
+import { define } from "../lib/define.ts";
+import { page } from "../lib/web/define.ts";
+import { brand } from "../lib/brand.ts";
+import { REFERRAL_CREDIT_DAYS } from "../lib/referral_terms.ts";
+import { ANNUAL_TRIAL_DAYS } from "../lib/billing/plans.ts";
+import { formatMoney, planPrices } from "../lib/billing/prices.ts";
+import CheckoutPicker, { type PickerPlan } from "../islands/CheckoutPicker.tsx";
+
+export const handler = define.handlers({
+  async GET(ctx) {
+    const prices = await planPrices(ctx.state);
+    const plans: PickerPlan[] = [];
+    let saving: string | null = null;
+    if (prices) {
+      const { monthly, annual } = prices;
+      const yearOfMonths = monthly.unitAmount * 12;
+      if (monthly.currency === annual.currency && yearOfMonths > annual.unitAmount) {
+        saving = formatMoney(yearOfMonths - annual.unitAmount, annual.currency);
+      }
+      plans.push(
+        {
+          cadence: "annual",
+          price: `${annual.display} a year`,
+          summary: `${ANNUAL_TRIAL_DAYS}-day free trial, then ${annual.display} a year` +
+            (saving ? ` — ${saving} less than paying monthly.` : "."),
+        },
+        {
+          cadence: "monthly",
+          price: `${monthly.display} a month`,
+          summary: "Starts today and renews monthly. Cancel any time.",
+        },
+      );
+    }
+    const requested = ctx.url.searchParams.get("plan");
+    return page({
+      plans,
+      initial: requested === "monthly" ? "monthly" as const : "annual" as const,
+      signedIn: ctx.state.user !== null,
+    });
+  },
+});
+
+export default define.page<typeof handler>(function Pricing({ data }) {
+  return (
+    <>
+      <section class="hero">
+        <h1>Plans</h1>
+        <p class="lede">
+          One subscription, everything on {brand.name}. Pay monthly, or yearly with a{" "}
+          {ANNUAL_TRIAL_DAYS}-day free trial.
+        </p>
+      </section>
+      <div class="pricing-grid">
+        <CheckoutPicker
+          plans={data.plans}
+          initial={data.initial}
+          signedIn={data.signedIn}
+          trialDays={ANNUAL_TRIAL_DAYS}
+        />
+        <section class="card" aria-labelledby="includes">
+          <h2 id="includes">Paid access includes</h2>
+          <ul class="ticks">
+            <li>The morning briefing, every market day</li>
+            <li>Every long read and the full archive</li>
+            <li>Company and sector deep dives</li>
+            <li>No ads, ever</li>
+          </ul>
+        </section>
+      </div>
+      <section class="card offer" aria-labelledby="offer">
+        <h2 id="offer">Invite friends, both get {REFERRAL_CREDIT_DAYS} days</h2>
+        <p>
+          Every subscriber has a personal invitation link. When a friend who joined through yours
+          makes their first payment, you each get{" "}
+          <strong>{REFERRAL_CREDIT_DAYS} days of paid access</strong>{" "}
+          added to your accounts. A free trial doesn't count until its first real charge.{" "}
+          <a href="/referrals">How referrals work</a>
+        </p>
+      </section>
+      <section class="narrow faq" aria-labelledby="faq">
+        <h2 id="faq">Questions</h2>
+        <h3>Why does the monthly plan ask me to tick a box?</h3>
+        <p>
+          A monthly plan gives you access straight away. UK law gives you 14 days to cancel a
+          purchase, but not for a service you asked to start at once — so we ask you to confirm that
+          before you pay. The annual plan has a free trial instead.
+        </p>
+        <h3>How do I cancel?</h3>
+        <p>
+          From your settings, "Manage billing" opens Stripe's billing portal, where you can cancel.
+        </p>
+      </section>
+    </>
+  );
+});
