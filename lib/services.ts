@@ -2,6 +2,7 @@
  * What the app is built from. `main.ts` assembles the real ones; tests assemble their own
  * (a fresh database, a captured log, a fixed clock) and hand them to `createApp`.
  */
+import type Stripe from "stripe";
 import type { Config } from "./config.ts";
 import type { Sql } from "./db/client.ts";
 import type { Migration } from "./db/migrate.ts";
@@ -15,4 +16,6 @@ export interface Services {
   now: () => Date;
   /** The migrations this code expects, for health checks. */
   migrations: Migration[];
+  /** The Stripe API client (Stripe, or the simulator in development); null when not set up. */
+  stripe: Stripe | null;
 }

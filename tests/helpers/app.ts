@@ -38,6 +38,7 @@ export async function createTestApp(
       log: logs.log,
       now: options.now ?? (() => new Date()),
       migrations: await loadMigrations(),
+      stripe: null,
     },
     { manifest, staticFiles: await loadStaticFiles(), assets: await loadIslandAssets() },
   );
