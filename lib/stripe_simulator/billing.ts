@@ -138,11 +138,7 @@ export function updateSubscription(
   const before = structuredClone(subscription);
   if (changes.metadata) subscription.metadata = changes.metadata;
   if (changes.cancellationDetails) {
-    subscription.cancellation_details = {
-      ...subscription.cancellation_details!,
-      comment: changes.cancellationDetails.comment ?? subscription.cancellation_details!.comment,
-      feedback: changes.cancellationDetails.feedback ?? subscription.cancellation_details!.feedback,
-    };
+    applyCancellationDetails(subscription, changes.cancellationDetails);
   }
   if (changes.cancelAtPeriodEnd !== undefined) {
     setCancelAtPeriodEnd(subscription, changes.cancelAtPeriodEnd, now);
@@ -171,6 +167,19 @@ function setCancelAtPeriodEnd(subscription: Subscription, cancel: boolean, now: 
   };
 }
 
+/** The customer's own words about why they left; the reason is Stripe's to set. */
+function applyCancellationDetails(
+  subscription: Subscription,
+  details: NonNullable<SubscriptionChanges["cancellationDetails"]>,
+): void {
+  const current = subscription.cancellation_details!;
+  subscription.cancellation_details = {
+    ...current,
+    comment: details.comment ?? current.comment,
+    feedback: details.feedback ?? current.feedback,
+  };
+}
+
 /** Cancel at once: no refund, no final invoice, as with `DELETE /v1/subscriptions/:id`. */
 export function cancelSubscription(
   store: Store,
@@ -189,11 +198,8 @@ export function cancelSubscription(
   subscription.status = "canceled";
   subscription.canceled_at = now;
   subscription.ended_at = now;
-  subscription.cancellation_details = {
-    ...subscription.cancellation_details!,
-    comment: details.comment ?? subscription.cancellation_details!.comment,
-    reason: "cancellation_requested",
-  };
+  applyCancellationDetails(subscription, details);
+  subscription.cancellation_details!.reason = "cancellation_requested";
   store.failingSubscriptions.delete(subscription.id);
   store.emit("customer.subscription.deleted", subscription, { request });
   return subscription;

@@ -119,3 +119,24 @@ export async function pressButton(
   });
   return { response, location: response.headers.get("location") };
 }
+
+/** Create a subscription checkout through the SDK and pay it on the hosted page. */
+export async function subscribe(
+  stripe: Stripe,
+  options: { price: string; email?: string; trialDays?: number; customer?: string },
+): Promise<{ session: Stripe.Checkout.Session; subscription: Stripe.Subscription }> {
+  const created = await stripe.checkout.sessions.create({
+    mode: "subscription",
+    line_items: [{ price: options.price, quantity: 1 }],
+    ...(options.customer
+      ? { customer: options.customer }
+      : { customer_email: options.email ?? "reader@example.com" }),
+    ...(options.trialDays ? { subscription_data: { trial_period_days: options.trialDays } } : {}),
+    success_url: "https://site.test/done",
+  });
+  const { response } = await pressButton(created.url!, "Pay");
+  if (response.status !== 303) throw new Error(`paying failed with ${response.status}`);
+  const session = await stripe.checkout.sessions.retrieve(created.id);
+  const subscription = await stripe.subscriptions.retrieve(session.subscription as string);
+  return { session, subscription };
+}
