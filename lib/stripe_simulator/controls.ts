@@ -49,11 +49,11 @@ export function createTestControls(store: Store, sender: WebhookSender): TestCon
       structuredClone(advanceSubscription(store, subscription(id), options.to)),
     failNextPayment: (id) => failNextPayment(store, subscription(id)),
     refundLastCharge: (id) => structuredClone(refundLastCharge(store, subscription(id))),
-    redeliver(eventId) {
+    async redeliver(eventId) {
       const event = store.events.get(eventId);
       if (!event) throw new SimulatorError(`No such event: '${eventId}'`);
       if (!sender.endpoint) throw new SimulatorError("No webhook endpoint is set.");
-      return sender.redeliver(event);
+      await sender.redeliver(event);
     },
     holdDeliveries: () => sender.hold(),
     heldEvents: () => sender.held(),
