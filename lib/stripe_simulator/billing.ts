@@ -231,7 +231,7 @@ export function advanceSubscription(
     if (subscription.cancel_at_period_end) endSubscription(store, subscription, boundary);
     else startNextPeriod(store, subscription, "subscription_cycle");
   }
-  store.advanceTo(new Date(target * 1000));
+  store.advanceTo(to ?? new Date(target * 1000));
   return subscription;
 }
 

@@ -7,7 +7,7 @@ import { brand } from "../brand.ts";
 export const SIMULATED_PRICE_MONTHLY = "price_sim_monthly";
 export const SIMULATED_PRICE_ANNUAL = "price_sim_annual";
 export const SIMULATED_PRODUCT = "prod_sim_subscription";
-export const SIMULATED_PRODUCT_NAME = `${brand.name} subscription`;
+export const SIMULATED_PRODUCT_NAME = brand.name;
 
 export type BillingInterval = "month" | "year";
 

@@ -6,6 +6,7 @@
  */
 import { Hono } from "hono";
 import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
 import type { Logger } from "../log.ts";
 import { SIMULATED_PRICE_ANNUAL, SIMULATED_PRICE_MONTHLY } from "./catalog.ts";
 import { apiRoutes } from "./api.ts";
@@ -89,6 +90,7 @@ export async function startStripeSimulator(
   app.route("/", portalRoutes(store));
   app.route("/", dashboardRoutes({ store, controls, sender, api, apiKey }));
   app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse();
     log.error("stripe_sim.error", { method: c.req.method, path: c.req.path, error });
     const answer = new StripeApiError(
       500,

@@ -36,6 +36,8 @@ export function renderDocument(title: string, body: ComponentChildren): string {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="robots" content="noindex" />
+        {/* No icon to fetch: the simulator serves no static files. */}
+        <link rel="icon" href="data:," />
         <title>{title}</title>
         <style>{STYLES}</style>
       </head>

@@ -78,6 +78,11 @@ function portalPage(store: Store, session: PortalSession): string {
   );
 }
 
+function periodEndLabel(subscription: Subscription): string {
+  if (subscription.cancel_at_period_end) return "Ends on";
+  return subscription.status === "trialing" ? "Trial ends, first payment on" : "Renews on";
+}
+
 function SubscriptionCard(
   { session, subscription }: { session: PortalSession; subscription: Subscription },
 ) {
@@ -92,13 +97,7 @@ function SubscriptionCard(
         <dd>{STATUS_LABELS[subscription.status] ?? subscription.status}</dd>
         <dt>Price</dt>
         <dd>{priceLabel(item.price)}</dd>
-        {subscription.status === "trialing" && subscription.trial_end && (
-          <>
-            <dt>Trial ends</dt>
-            <dd>{day(subscription.trial_end)}</dd>
-          </>
-        )}
-        <dt>{subscription.cancel_at_period_end ? "Ends on" : "Renews on"}</dt>
+        <dt>{periodEndLabel(subscription)}</dt>
         <dd>{day(item.current_period_end)}</dd>
       </dl>
       {subscription.cancel_at_period_end
