@@ -188,11 +188,7 @@ export function cancelSubscription(
   details: SubscriptionChanges["cancellationDetails"] = {},
 ): Subscription {
   if (subscription.status === "canceled") {
-    throw invalidRequest(
-      `This subscription has already been canceled: ${subscription.id}`,
-      undefined,
-      "resource_missing",
-    );
+    throw invalidRequest(`Subscription ${subscription.id} has already been canceled.`);
   }
   const now = store.nowUnix();
   subscription.status = "canceled";

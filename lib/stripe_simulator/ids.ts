@@ -18,7 +18,6 @@ export type IdPrefix =
   | "il"
   | "li"
   | "ch"
-  | "re"
   | "evt"
   | "req";
 

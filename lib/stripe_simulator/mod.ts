@@ -20,8 +20,6 @@ import { createStore } from "./store.ts";
 import { createWebhookSender, DEFAULT_RETRY_DELAYS_MS } from "./webhooks.ts";
 
 export { SIMULATED_PRICE_ANNUAL, SIMULATED_PRICE_MONTHLY } from "./catalog.ts";
-export { SIMULATED_API_VERSION } from "./objects.ts";
-export { DEFAULT_RETRY_DELAYS_MS } from "./webhooks.ts";
 export type { DeliveryAttempt } from "./webhooks.ts";
 export type { SimulatedEvent, SimulatedEventType } from "./events.ts";
 export type { TestControls } from "./controls.ts";
@@ -31,8 +29,6 @@ export interface StripeSimulatorOptions {
   log: Logger;
   /** The clock the simulator starts from; test controls move it further. */
   now?: () => Date;
-  /** The secret key the SDK must present; generated when omitted. */
-  apiKey?: string;
   /** Signs webhook deliveries; generated when omitted. */
   webhookSecret?: string;
   /** Waits before each webhook retry; tests pass milliseconds. */
@@ -57,7 +53,8 @@ export async function startStripeSimulator(
   options: StripeSimulatorOptions,
 ): Promise<StripeSimulator> {
   const log = options.log;
-  const apiKey = options.apiKey ?? `sk_test_sim_${randomToken(24)}`;
+  // A fresh key per simulator: only clients configured for this one can use it.
+  const apiKey = `sk_test_sim_${randomToken(24)}`;
   const webhookSecret = options.webhookSecret ?? `whsec_${randomToken(32)}`;
   const sender = createWebhookSender({
     log,

@@ -5,9 +5,8 @@
  * values (null, false, [], {}).
  */
 import Stripe, { type Decimal } from "stripe";
-import type { CatalogPrice } from "./catalog.ts";
-import { SIMULATED_PRODUCT } from "./catalog.ts";
-import { newId } from "./ids.ts";
+import { type CatalogPrice, SIMULATED_PRODUCT } from "./catalog.ts";
+import { newId, randomToken } from "./ids.ts";
 
 export const SIMULATED_API_VERSION: string = Stripe.API_VERSION;
 
@@ -51,7 +50,7 @@ export function customerObject(
     description: null,
     discount: null,
     email: input.email,
-    invoice_prefix: randomInvoicePrefix(),
+    invoice_prefix: randomToken(8).toUpperCase(),
     invoice_settings: {
       custom_fields: null,
       default_payment_method: null,
@@ -68,10 +67,6 @@ export function customerObject(
     tax_exempt: "none",
     test_clock: null,
   };
-}
-
-function randomInvoicePrefix(): string {
-  return newId("in").slice(3, 11).toUpperCase();
 }
 
 export function priceObject(price: CatalogPrice, created: number): Price {

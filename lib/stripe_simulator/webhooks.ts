@@ -71,9 +71,10 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
       for (let attempt = 1;; attempt++) {
         const ok = await attemptDelivery(event, endpoint, attempt);
         if (attempt === 1) firstAttempt.resolve();
-        if (ok || closing.signal.aborted) return;
-        await sleep(retryDelaysMs[attempt - 1]);
-        if (closing.signal.aborted || attempt > retryDelaysMs.length) return;
+        const delay = retryDelaysMs[attempt - 1];
+        if (ok || delay === undefined || closing.signal.aborted) return;
+        await sleep(delay);
+        if (closing.signal.aborted) return;
       }
     })();
     inFlight.add(run);
@@ -135,8 +136,8 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     return ok;
   }
 
-  function sleep(ms: number | undefined): Promise<void> {
-    if (ms === undefined) return Promise.resolve();
+  /** A wait that `close()` can cut short. */
+  function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer);
