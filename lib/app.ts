@@ -17,9 +17,7 @@ import { clientIp } from "./http/client_ip.ts";
 import { sameOriginGuard } from "./http/same_origin.ts";
 import { SESSION_COOKIE } from "./auth/sessions.ts";
 import { WEBHOOK_MAX_BYTES } from "./billing/webhook.ts";
-
-/** Stripe posts its events here; the only route that accepts large bodies. */
-export const STRIPE_WEBHOOK_PATH = "/api/stripe/webhook";
+import { WEBHOOK_PATH } from "./stripe/backend.ts";
 
 /** Request bodies larger than this are refused with 413 before they are read in full. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -77,7 +75,7 @@ export function createApp(services: Services, parts: AppParts): Hono<Env> {
     });
   const defaultLimit = limitBody(MAX_BODY_BYTES);
   const webhookLimit = limitBody(WEBHOOK_MAX_BYTES);
-  app.use((c, next) => (c.req.path === STRIPE_WEBHOOK_PATH ? webhookLimit : defaultLimit)(c, next));
+  app.use((c, next) => (c.req.path === WEBHOOK_PATH ? webhookLimit : defaultLimit)(c, next));
   app.use(sameOriginGuard({ siteUrl: services.config.siteUrl, sessionCookie: SESSION_COOKIE }));
 
   mountRoutes<State, Env>(app, {

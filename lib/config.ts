@@ -148,6 +148,12 @@ function crossFieldErrors(config: Config): string[] {
   if (config.email.transport === "smtp" && !config.email.smtpUrl) {
     errors.push("SMTP_URL is required when EMAIL_TRANSPORT=smtp");
   }
+  if (config.stripe.apiBase && !config.stripe.apiKey) {
+    errors.push(
+      "STRIPE_API_BASE needs STRIPE_API_KEY (a key for that server); unset STRIPE_API_BASE to " +
+        "use the built-in Stripe simulator",
+    );
+  }
   if (config.appEnv !== "production") return errors;
 
   const required: [string, unknown][] = [

@@ -2,12 +2,12 @@
  * What the app is built from. `main.ts` assembles the real ones; tests assemble their own
  * (a fresh database, a captured log, a fixed clock) and hand them to `createApp`.
  */
+import type Stripe from "stripe";
 import type { Config } from "./config.ts";
 import type { Sql } from "./db/client.ts";
 import type { Migration } from "./db/migrate.ts";
 import type { Logger } from "./log.ts";
 import type { Mailer } from "./email/mailer.ts";
-import type Stripe from "stripe";
 
 export interface Services {
   config: Config;
@@ -18,6 +18,6 @@ export interface Services {
   /** The migrations this code expects, for health checks. */
   migrations: Migration[];
   mailer: Mailer;
-  /** The Stripe API client; null when payments are not configured. */
+  /** The Stripe API client (Stripe, or the simulator in development); null when not set up. */
   stripe: Stripe | null;
 }

@@ -73,6 +73,19 @@ Deno.test("smtp transport needs SMTP_URL", () => {
   ]);
 });
 
+Deno.test("STRIPE_API_BASE without a key is refused rather than silently using the simulator", () => {
+  assert.deepEqual(errorsOf({ STRIPE_API_BASE: "http://localhost:12111" }), [
+    "STRIPE_API_BASE needs STRIPE_API_KEY (a key for that server); unset STRIPE_API_BASE to use " +
+    "the built-in Stripe simulator",
+  ]);
+  const withKey = parseConfig({
+    STRIPE_API_BASE: "http://localhost:12111",
+    STRIPE_API_KEY: "sk_test_123",
+  });
+  assert.ok(withKey.ok);
+  assert.equal(withKey.config.stripe.apiBase, "http://localhost:12111");
+});
+
 Deno.test("production starts only with every production setting, naming each one missing", () => {
   assert.ok(parseConfig(PRODUCTION).ok);
   const errors = errorsOf({ APP_ENV: "production" });

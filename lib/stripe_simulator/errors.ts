@@ -1,0 +1,63 @@
+/**
+ * Stripe's error answers: `{ "error": { type, message, param?, code? } }` with the status Stripe
+ * uses, so the SDK raises the same error classes it would against Stripe (400 →
+ * StripeInvalidRequestError or StripeIdempotencyError, 401 → StripeAuthenticationError).
+ */
+
+export type StripeErrorType = "invalid_request_error" | "idempotency_error" | "api_error";
+
+export class StripeApiError extends Error {
+  override name = "StripeApiError";
+  constructor(
+    readonly status: number,
+    readonly type: StripeErrorType,
+    message: string,
+    readonly param?: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+
+  toJSON() {
+    return {
+      error: {
+        type: this.type,
+        message: this.message,
+        ...(this.param === undefined ? {} : { param: this.param }),
+        ...(this.code === undefined ? {} : { code: this.code }),
+      },
+    };
+  }
+}
+
+export function invalidRequest(message: string, param?: string, code?: string): StripeApiError {
+  return new StripeApiError(400, "invalid_request_error", message, param, code);
+}
+
+const NOUNS: Record<string, string> = {
+  cus: "customer",
+  price: "price",
+  cs: "checkout.session",
+  sub: "subscription",
+  evt: "event",
+};
+
+/**
+ * An id that names no object. In the URL path that is a 404 with param `id`; as a parameter of
+ * another request it is a 400 naming that parameter, as Stripe answers.
+ */
+export function noSuch(
+  kind: keyof typeof NOUNS,
+  id: string,
+  param?: string,
+): StripeApiError {
+  const message = `No such ${NOUNS[kind]}: '${id}'`;
+  return param === undefined
+    ? new StripeApiError(404, "invalid_request_error", message, "id", "resource_missing")
+    : new StripeApiError(400, "invalid_request_error", message, param, "resource_missing");
+}
+
+/** A test control or hosted-page action that cannot apply to the object's current state. */
+export class SimulatorError extends Error {
+  override name = "SimulatorError";
+}
