@@ -3,6 +3,7 @@
  * (under a savepoint) with the person's row locked; what it reads from the event is validated
  * first, so a malformed event is a handler error, never a half-applied change.
  */
+import type Stripe from "stripe";
 import { z } from "zod";
 import type { Tx } from "../db/client.ts";
 import type { Logger } from "../log.ts";
@@ -12,9 +13,11 @@ import {
   applyToUser,
   grantPaid,
   knownStatus,
+  recordedAt,
   recordSubscription,
   type SubscriptionChange,
   subscriptionEnded,
+  type SubscriptionSnapshot,
 } from "./subscriptions.ts";
 
 export interface StripeEventEnvelope {
@@ -29,6 +32,8 @@ export interface EventContext {
   event: StripeEventEnvelope;
   log: Logger;
   now: Date;
+  /** For asking Stripe what is current when events alone cannot tell; null if unavailable. */
+  stripe: Stripe | null;
 }
 
 export type EventHandler = (ctx: EventContext) => Promise<void>;
@@ -129,14 +134,19 @@ function subscriptionHandler(change: SubscriptionChange): EventHandler {
     const subscription = SubscriptionObject.parse(ctx.event.data.object);
     const user = await findUserForEvent(ctx.tx, { customerId: subscription.customer });
     if (!user) return userNotFound(ctx, subscription.customer);
-    const snapshot = {
-      id: subscription.id,
-      status: change === "deleted" ? "canceled" : subscription.status,
-      trialEnd: subscription.trial_end ? new Date(subscription.trial_end * 1000) : null,
-      cancelAtPeriodEnd: subscription.cancel_at_period_end ?? false,
-      priceId: subscription.items?.data[0]?.price ?? null,
-    };
     const eventCreatedAt = new Date(ctx.event.created * 1000);
+    let snapshot = snapshotOf(subscription, change);
+    // Two updates stamped with the same second cannot be ordered by their events (Stripe
+    // delivers them in any order): ask Stripe for the subscription as it is now.
+    if (
+      change === "updated" && ctx.stripe &&
+      await recordedAt(ctx.tx, subscription.id, eventCreatedAt)
+    ) {
+      const current = SubscriptionObject.parse(
+        await ctx.stripe.subscriptions.retrieve(subscription.id),
+      );
+      snapshot = snapshotOf(current, change);
+    }
     const stored = await recordSubscription(ctx.tx, user.id, snapshot, change, eventCreatedAt);
     if (!stored) {
       ctx.log.info("stripe.stale_event", {
@@ -154,6 +164,19 @@ function subscriptionHandler(change: SubscriptionChange): EventHandler {
       status: snapshot.status,
       effect,
     });
+  };
+}
+
+function snapshotOf(
+  subscription: z.infer<typeof SubscriptionObject>,
+  change: SubscriptionChange,
+): SubscriptionSnapshot {
+  return {
+    id: subscription.id,
+    status: change === "deleted" ? "canceled" : subscription.status,
+    trialEnd: subscription.trial_end ? new Date(subscription.trial_end * 1000) : null,
+    cancelAtPeriodEnd: subscription.cancel_at_period_end ?? false,
+    priceId: subscription.items?.data[0]?.price ?? null,
   };
 }
 

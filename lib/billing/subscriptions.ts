@@ -84,6 +84,14 @@ export async function currentSubscription(
   return row ?? null;
 }
 
+/** Whether the recorded state of a subscription came from an event created at `instant`. */
+export async function recordedAt(tx: Tx, subscriptionId: string, instant: Date): Promise<boolean> {
+  const [row] = await tx<{ same: boolean }[]>`
+    select last_event_at = ${instant} as same from subscriptions
+    where stripe_subscription_id = ${subscriptionId}`;
+  return row?.same ?? false;
+}
+
 /** Whether we know this subscription to have ended. */
 export async function subscriptionEnded(tx: Tx, subscriptionId: string): Promise<boolean> {
   const [row] = await tx<{ endedAt: Date | null }[]>`

@@ -13,7 +13,6 @@ import { z } from "zod";
 import type { Services } from "../services.ts";
 import type { Tx } from "../db/client.ts";
 import { withTransaction } from "../db/client.ts";
-import type { Logger } from "../log.ts";
 import { EVENT_HANDLERS, type StripeEventEnvelope } from "./events.ts";
 
 export const WEBHOOK_MAX_BYTES = 1024 * 1024;
@@ -45,7 +44,7 @@ export function parseEnvelope(value: unknown): StripeEventEnvelope {
 
 const cryptoProvider = Stripe.createSubtleCryptoProvider();
 
-type WebhookServices = Pick<Services, "config" | "db" | "log" | "now">;
+type WebhookServices = Pick<Services, "config" | "db" | "log" | "now" | "stripe">;
 
 export async function receiveStripeWebhook(
   services: WebhookServices,
@@ -91,7 +90,7 @@ export async function receiveStripeWebhook(
 
 /** Record a verified event and apply it, unless it was already recorded. */
 export async function processStripeEvent(
-  services: Pick<Services, "db" | "log" | "now">,
+  services: Pick<Services, "db" | "log" | "now" | "stripe">,
   event: StripeEventEnvelope,
   rawBody: string,
 ): Promise<EventOutcome> {
@@ -121,7 +120,7 @@ export async function processStripeEvent(
 export async function applyRecordedEvent(
   tx: Tx,
   event: StripeEventEnvelope,
-  services: { log: Logger; now: () => Date },
+  services: Pick<Services, "log" | "now" | "stripe">,
 ): Promise<"ok" | "ignored" | "handler_error"> {
   const handler = EVENT_HANDLERS[event.type];
   if (!handler) {
@@ -129,7 +128,9 @@ export async function applyRecordedEvent(
     return "ignored";
   }
   try {
-    await tx.savepoint((sp) => handler({ tx: sp, event, log: services.log, now: services.now() }));
+    await tx.savepoint((sp) =>
+      handler({ tx: sp, event, log: services.log, now: services.now(), stripe: services.stripe })
+    );
   } catch (error) {
     if (isInfrastructureFailure(error)) throw error;
     services.log.error("stripe.handler_error", { event_id: event.id, type: event.type, error });
@@ -149,6 +150,9 @@ export async function applyRecordedEvent(
  * these must reach Stripe as a 5xx so it delivers again later.
  */
 export function isInfrastructureFailure(error: unknown): boolean {
+  // Stripe unreachable or failing on its side: worth asking again later.
+  if (error instanceof Stripe.errors.StripeConnectionError) return true;
+  if (error instanceof Stripe.errors.StripeAPIError) return true;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== "string") return false;
   // SQLSTATE classes: 08 connection, 40 rollback (serialisation, deadlock), 53 resources,

@@ -2,6 +2,9 @@
  * The whole app on a fresh database, for HTTP tests: `fetch` goes through Hono in-process, and
  * `listen()` serves it on a real port for browsers. Islands come from `_build/`, which the test
  * task builds first.
+ *
+ * With `payments: "simulator"` the app runs on its own Stripe simulator (fast retries, the app's
+ * clock) and listens at once, so the simulator's signed webhooks reach it over HTTP.
  */
 import type Stripe from "stripe";
 import manifest from "../../manifest.gen.ts";
@@ -10,17 +13,23 @@ import { type Config, parseConfig } from "../../lib/config.ts";
 import { loadMigrations } from "../../lib/db/migrate.ts";
 import { loadStaticFiles } from "../../lib/web/static.ts";
 import { loadIslandAssets } from "../../lib/web/assets.ts";
+import { createMailer } from "../../lib/email/mailer.ts";
+import { WEBHOOK_PATH } from "../../lib/stripe/backend.ts";
+import type { StripeSimulator } from "../../lib/stripe_simulator/mod.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 import { type CapturedLog, captureLog } from "./logs.ts";
-import { createMailer } from "../../lib/email/mailer.ts";
+import { startSimulatedStripe } from "./stripe.ts";
 
 export interface TestApp {
   config: Config;
   db: TestDatabase;
   logs: CapturedLog;
+  /** The Stripe simulator the app runs on, with `payments: "simulator"`. */
+  sim: StripeSimulator | null;
+  stripe: Stripe | null;
   /** Send a request through the app as if from 127.0.0.1. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
-  /** Serve on a free port; resolves to the base URL. */
+  /** Serve on a free port (once); resolves to the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -30,10 +39,25 @@ export async function createTestApp(
     env?: Record<string, string>;
     now?: () => Date;
     db?: TestDatabase;
-    stripe?: Stripe | null;
+    payments?: "simulator";
   } = {},
 ): Promise<TestApp> {
-  const parsed = parseConfig({ SITE_URL: "http://localhost:8000", ...options.env });
+  const now = options.now ?? (() => new Date());
+  const payments = options.payments === "simulator" ? await startSimulatedStripe({ now }) : null;
+  const simulatorEnv: Record<string, string> = payments
+    ? {
+      STRIPE_API_KEY: payments.sim.apiKey,
+      STRIPE_API_BASE: payments.sim.url,
+      STRIPE_WEBHOOK_SECRET: payments.sim.webhookSecret,
+      STRIPE_PRICE_MONTHLY: payments.sim.prices.monthly,
+      STRIPE_PRICE_ANNUAL: payments.sim.prices.annual,
+    }
+    : {};
+  const parsed = parseConfig({
+    SITE_URL: "http://localhost:8000",
+    ...simulatorEnv,
+    ...options.env,
+  });
   if (!parsed.ok) throw new Error(`test config invalid: ${parsed.errors.join("; ")}`);
   const config = parsed.config;
   const db = options.db ?? await createTestDatabase();
@@ -43,30 +67,37 @@ export async function createTestApp(
       config,
       db: db.sql,
       log: logs.log,
-      now: options.now ?? (() => new Date()),
+      now,
       migrations: await loadMigrations(),
       mailer: createMailer(config, logs.log),
-      stripe: options.stripe ?? null,
+      stripe: payments?.stripe ?? null,
     },
     { manifest, staticFiles: await loadStaticFiles(), assets: await loadIslandAssets() },
   );
-  let server: Deno.HttpServer | null = null;
+  let server: { http: Deno.HttpServer; url: string } | null = null;
+  const listen = async () => {
+    if (server) return server.url;
+    const listening = Promise.withResolvers<Deno.NetAddr>();
+    const http = Deno.serve(
+      { port: 0, hostname: "127.0.0.1", onListen: listening.resolve },
+      app.fetch,
+    );
+    server = { http, url: `http://127.0.0.1:${(await listening.promise).port}` };
+    return server.url;
+  };
+  if (payments) payments.sim.setWebhookUrl(`${await listen()}${WEBHOOK_PATH}`);
   return {
     config,
     db,
     logs,
+    sim: payments?.sim ?? null,
+    stripe: payments?.stripe ?? null,
     fetch: async (path, init) =>
       await app.request(path, init, { remoteAddr: { hostname: "127.0.0.1" } }),
-    async listen() {
-      const listening = Promise.withResolvers<Deno.NetAddr>();
-      server = Deno.serve(
-        { port: 0, hostname: "127.0.0.1", onListen: listening.resolve },
-        app.fetch,
-      );
-      return `http://127.0.0.1:${(await listening.promise).port}`;
-    },
+    listen,
     async close() {
-      await server?.shutdown();
+      await payments?.close();
+      await server?.http.shutdown();
       await db.close();
     },
   };
