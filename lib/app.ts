@@ -63,6 +63,9 @@ export function createApp(services: Services, parts: AppParts): Hono<Env> {
       objectSrc: ["'none'"],
     },
     xFrameOptions: "DENY",
+    // Not "no-referrer": with it, browsers send `Origin: null` on the site's own form posts,
+    // which the same-origin guard must then refuse. Other sites still learn nothing.
+    referrerPolicy: "same-origin",
     strictTransportSecurity: services.config.appEnv === "production"
       ? "max-age=63072000; includeSubDomains"
       : false,

@@ -2,10 +2,14 @@
  * Cross-site request forgery guard for every state-changing request.
  *
  * Hono's `csrf()` only looks at form content types; a cookie-authenticated JSON POST needs the
- * same protection. Browsers send `Origin` (and `Sec-Fetch-Site`) on such requests, so:
- * - an `Origin` or `Sec-Fetch-Site: cross-site` that is not ours is refused, cookies or not;
- * - a request carrying the session cookie must prove it is same-origin;
- * - requests without cookies (Stripe's webhooks, API clients with a bearer token) pass.
+ * same protection. Browsers say where a request comes from (`Sec-Fetch-Site`, which pages cannot
+ * forge, and `Origin`), so:
+ * - a request a browser marks cross-site or same-site, or whose `Origin` is another site, is
+ *   refused, cookies or not;
+ * - a request carrying the session cookie must prove it is same-origin (`Sec-Fetch-Site:
+ *   same-origin` or our own `Origin`);
+ * - requests without cookies and without browser markings (Stripe's webhooks, API clients with a
+ *   bearer token) pass.
  */
 import type { MiddlewareHandler } from "hono";
 import { apiError } from "./api.ts";
@@ -21,12 +25,13 @@ export function sameOriginGuard(
     if (SAFE_METHODS.has(c.req.method)) return await next();
     const origin = c.req.header("origin");
     const fetchSite = c.req.header("sec-fetch-site");
-    const ownOrigins = [siteOrigin, new URL(c.req.url).origin];
-    const sameOrigin = origin !== undefined && origin !== "null" && ownOrigins.includes(origin);
-    const crossSite = (origin !== undefined && !sameOrigin) || fetchSite === "cross-site" ||
-      fetchSite === "same-site";
+    const ownOrigin = origin !== undefined &&
+      [siteOrigin, new URL(c.req.url).origin].includes(origin);
+    // "null" is what browsers send when they withhold the origin; it proves nothing either way.
+    const foreignOrigin = origin !== undefined && origin !== "null" && !ownOrigin;
+    const crossSite = foreignOrigin || fetchSite === "cross-site" || fetchSite === "same-site";
     const hasSession = cookiePattern.test(c.req.header("cookie") ?? "");
-    const proven = sameOrigin || fetchSite === "same-origin";
+    const proven = ownOrigin || fetchSite === "same-origin";
     if (crossSite || (hasSession && !proven)) {
       return apiError(403, "Cross-site requests are not allowed", "cross_site_request");
     }

@@ -13,7 +13,7 @@ export const handler = define.handlers({
     const headers = new Headers({ "cache-control": "no-store" });
     // Back from Checkout before Stripe's webhook has landed: look again in a moment.
     if (upgraded && overview.plan.kind === "free") headers.set("refresh", "3");
-    return page({ email: user.email, overview, upgraded }, { headers });
+    return page({ overview, upgraded }, { headers });
   },
 });
 
@@ -77,9 +77,8 @@ export default define.page<typeof handler>(function Settings({ data }) {
               : "You're on the free plan."}
           </p>
           <div class="actions">
-            {overview.hasBillingAccount
-              ? <BillingPortalButton />
-              : <a class="btn" href="/pricing">See plans</a>}
+            {overview.plan.kind === "free" && <a class="btn" href="/pricing">See plans</a>}
+            {overview.hasBillingAccount && <BillingPortalButton />}
           </div>
         </section>
         <section class="card" aria-labelledby="referral-heading">
@@ -102,7 +101,6 @@ export default define.page<typeof handler>(function Settings({ data }) {
           </p>
         </section>
       </div>
-      <p class="muted">Signed in as {data.email}.</p>
     </>
   );
 });

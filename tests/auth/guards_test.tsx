@@ -89,7 +89,10 @@ Deno.test("cross-site state changes are refused; same-origin and cookie-less one
     assert.equal(formFromElsewhere.status, 403);
     await formFromElsewhere.body?.cancel();
 
-    const sameOrigin = await logout({ cookie, "sec-fetch-site": "same-origin" });
+    const withheldOrigin = await app.fetch("/api/auth/me", { headers: { cookie } });
+    assert.equal(withheldOrigin.status, 200);
+    await withheldOrigin.body?.cancel();
+    const sameOrigin = await logout({ cookie, origin: "null", "sec-fetch-site": "same-origin" });
     assert.equal(sameOrigin.status, 200);
     await sameOrigin.body?.cancel();
     const noCookie = await app.fetch("/api/auth/login", {

@@ -4,7 +4,9 @@
  * task builds first.
  *
  * With `payments: "simulator"` the app runs on its own Stripe simulator (fast retries, the app's
- * clock) and listens at once, so the simulator's signed webhooks reach it over HTTP.
+ * clock) and listens at once, so the simulator's signed webhooks reach it over HTTP. With
+ * `servedAtSiteUrl` the app listens on a port chosen up front and SITE_URL is that address, so
+ * links in emails and Stripe's return URLs lead a browser back to it.
  */
 import type Stripe from "stripe";
 import manifest from "../../manifest.gen.ts";
@@ -40,9 +42,11 @@ export async function createTestApp(
     now?: () => Date;
     db?: TestDatabase;
     payments?: "simulator";
+    servedAtSiteUrl?: boolean;
   } = {},
 ): Promise<TestApp> {
   const now = options.now ?? (() => new Date());
+  const port = options.servedAtSiteUrl ? freePort() : 0;
   const payments = options.payments === "simulator" ? await startSimulatedStripe({ now }) : null;
   const simulatorEnv: Record<string, string> = payments
     ? {
@@ -53,8 +57,9 @@ export async function createTestApp(
       STRIPE_PRICE_ANNUAL: payments.sim.prices.annual,
     }
     : {};
+  const siteUrl = port ? `http://127.0.0.1:${port}` : "http://localhost:8000";
   const parsed = parseConfig({
-    SITE_URL: "http://localhost:8000",
+    SITE_URL: siteUrl,
     ...simulatorEnv,
     ...options.env,
   });
@@ -79,7 +84,7 @@ export async function createTestApp(
     if (server) return server.url;
     const listening = Promise.withResolvers<Deno.NetAddr>();
     const http = Deno.serve(
-      { port: 0, hostname: "127.0.0.1", onListen: listening.resolve },
+      { port, hostname: "127.0.0.1", onListen: listening.resolve },
       app.fetch,
     );
     server = { http, url: `http://127.0.0.1:${(await listening.promise).port}` };
@@ -101,4 +106,12 @@ export async function createTestApp(
       await db.close();
     },
   };
+}
+
+/** A port nothing listens on right now. */
+function freePort(): number {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = probe.addr as Deno.NetAddr;
+  probe.close();
+  return port;
 }

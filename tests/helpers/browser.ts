@@ -2,7 +2,7 @@
  * Debian's Chromium driven by playwright-core. Nothing is downloaded: the browser comes from the
  * OS package manager (`.ci/run` installs it), and a missing one is a clear failure.
  */
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM_PATH = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 export const ARTIFACTS_DIR = new URL("../../test-artifacts/", import.meta.url);
@@ -28,9 +28,12 @@ export async function launchBrowser(): Promise<Browser> {
   return await chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS, headless: true });
 }
 
-/** A page that fails the test on any uncaught error or console error. */
-export async function openPage(browser: Browser): Promise<{ page: Page; problems: string[] }> {
+/** A page that records every uncaught error and console error, for the test to check. */
+export async function openPage(
+  browser: Browser | BrowserContext,
+): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage();
+  page.setDefaultTimeout(10_000);
   const problems: string[] = [];
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   page.on("console", (message) => {

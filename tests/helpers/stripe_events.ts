@@ -102,8 +102,12 @@ export async function deliver(
 }
 
 /** Deliver and return the JSON answer's `status` field, asserting HTTP 200. */
-export async function deliverOk(app: TestApp, event: TestEvent): Promise<string> {
-  const response = await deliver(app, event);
+export async function deliverOk(
+  app: TestApp,
+  event: TestEvent,
+  options: { secret?: string } = {},
+): Promise<string> {
+  const response = await deliver(app, event, options);
   const body = await response.json();
   if (response.status !== 200) {
     throw new Error(`webhook answered ${response.status}: ${JSON.stringify(body)}`);
