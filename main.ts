@@ -18,13 +18,16 @@ export async function main(): Promise<void> {
     console.error(`start-up failed: ${(error as Error).message}`);
     Deno.exit(1);
   }
-  const stop = async () => {
-    log.info("app.stopping");
+  let stopping = false;
+  const stop = async (signal: Deno.Signal) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("app.stopping", { signal });
     await app.shutdown();
     Deno.exit(0);
   };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
 }
 
 if (import.meta.main) await main();

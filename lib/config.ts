@@ -35,6 +35,8 @@ export interface Config {
   /** Sign-in link requests allowed per email and per IP within the window. */
   signInLimits: { perEmail: number; perIp: number; windowSeconds: number };
   logLevel: "debug" | "info" | "warn" | "error";
+  /** How long in-flight requests get to finish when the process is asked to stop. */
+  shutdownGraceMs: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -98,6 +100,7 @@ const schema = z.object({
   SIGNIN_LIMIT_PER_IP: optional(wholeNumber(1_000_000, 1)),
   SIGNIN_LIMIT_WINDOW_MINUTES: optional(wholeNumber(24 * 60, 1)),
   LOG_LEVEL: optional(z.enum(["debug", "info", "warn", "error"])),
+  SHUTDOWN_GRACE_SECONDS: optional(wholeNumber(600, 1)),
 });
 
 export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
@@ -137,6 +140,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       windowSeconds: (v.SIGNIN_LIMIT_WINDOW_MINUTES ?? 15) * 60,
     },
     logLevel: v.LOG_LEVEL ?? "info",
+    shutdownGraceMs: (v.SHUTDOWN_GRACE_SECONDS ?? 10) * 1000,
   };
   const errors = crossFieldErrors(config);
   return errors.length ? { ok: false, errors } : { ok: true, config };

@@ -1,6 +1,10 @@
 /**
  * Start-up: database, migrations, Stripe (or its simulator), static files, island bundles, then
  * the HTTP server. Used by `main.ts` and by tests that need the whole app listening on a port.
+ *
+ * In development start-up applies pending migrations. In production it only checks them:
+ * migrating is the release step (`deno task migrate`), and an instance whose database is behind
+ * its code refuses to start rather than serve a schema it does not know.
  */
 import type Stripe from "stripe";
 import type { Config } from "./config.ts";
@@ -9,9 +13,9 @@ import type { Manifest } from "./web/define.ts";
 import type { StripeSimulator } from "./stripe_simulator/mod.ts";
 import { createApp } from "./app.ts";
 import { openDatabase } from "./db/open.ts";
-import { loadMigrations, migrate } from "./db/migrate.ts";
+import { loadMigrations, migrate, type Migration, migrationStatus } from "./db/migrate.ts";
 import { loadStaticFiles } from "./web/static.ts";
-import { loadIslandAssets } from "./web/assets.ts";
+import { type IslandAssets, loadIslandAssets } from "./web/assets.ts";
 import { openStripeBackend, type StripeBackend } from "./stripe/backend.ts";
 import type { Sql } from "./db/client.ts";
 import { createMailer } from "./email/mailer.ts";
@@ -24,8 +28,19 @@ export interface RunningApp {
   stripe: Stripe;
   /** The in-process Stripe simulator when the app runs on it (never in production). */
   stripeSimulator: StripeSimulator | null;
-  /** Stop accepting, finish in-flight requests, stop Stripe deliveries, close the database. */
+  /**
+   * Stop accepting, let in-flight requests finish for up to `config.shutdownGraceMs`, then stop
+   * Stripe deliveries and close the database (cutting off whatever is still running: its
+   * transaction rolls back, so nothing is left half-written).
+   */
   shutdown(): Promise<void>;
+}
+
+/** After the grace period, how long each remaining step may take before it is abandoned. */
+const FORCED_STOP_MS = 1000;
+
+export class StartupRefused extends Error {
+  override name = "StartupRefused";
 }
 
 export async function startApp(
@@ -39,8 +54,13 @@ export async function startApp(
   let payments: StripeBackend | null = null;
   try {
     const migrations = await loadMigrations();
-    const applied = await migrate(database.db, migrations);
-    if (applied.length) log.info("db.migrated", { applied });
+    if (config.appEnv === "production") await assertSchemaCurrent(database.db, migrations);
+    else {
+      const applied = await migrate(database.db, migrations);
+      if (applied.length) log.info("db.migrated", { applied });
+    }
+    const assets = await loadIslandAssets();
+    assertIslandsBuilt(manifest, assets);
 
     payments = await openStripeBackend(config, log, now);
     const appConfig = { ...config, stripe: payments.settings };
@@ -54,7 +74,7 @@ export async function startApp(
         mailer: createMailer(config, log),
         stripe: payments.stripe,
       },
-      { manifest, staticFiles: await loadStaticFiles(), assets: await loadIslandAssets() },
+      { manifest, staticFiles: await loadStaticFiles(), assets },
     );
     const listening = Promise.withResolvers<Deno.NetAddr>();
     const server = Deno.serve(
@@ -79,9 +99,17 @@ export async function startApp(
       stripe: backend.stripe,
       stripeSimulator: backend.simulator,
       async shutdown() {
-        await server.shutdown();
+        const drained = server.shutdown();
+        const finished = await settlesWithin(drained, config.shutdownGraceMs);
+        if (!finished) {
+          log.warn("app.shutdown_grace_exceeded", { grace_ms: config.shutdownGraceMs });
+        }
         await backend.close();
-        await database.close();
+        // Past the grace period, connections are cut rather than drained: PostgreSQL rolls back
+        // whatever transaction they held, and the process does not wait on it any longer.
+        await settlesWithin(database.close(finished ? 5 : 0), FORCED_STOP_MS);
+        if (!finished) await settlesWithin(drained, FORCED_STOP_MS);
+        log.info("app.stopped", { drained: finished });
       },
     };
   } catch (error) {
@@ -89,4 +117,35 @@ export async function startApp(
     await database.close().catch(() => {});
     throw error;
   }
+}
+
+async function assertSchemaCurrent(db: Sql, migrations: Migration[]): Promise<void> {
+  const status = await migrationStatus(db, migrations);
+  if (status.edited.length) {
+    throw new StartupRefused(
+      `applied migrations differ from this code: ${status.edited.join(", ")}`,
+    );
+  }
+  if (status.pending.length) {
+    throw new StartupRefused(
+      `the database is behind this code (pending: ${status.pending.join(", ")}); ` +
+        "run `deno task migrate` against it first",
+    );
+  }
+}
+
+function assertIslandsBuilt(manifest: Manifest, assets: IslandAssets): void {
+  if (Object.keys(manifest.islands).length > 0 && !assets.boot) {
+    throw new StartupRefused("the island bundles are missing; run `deno task build` first");
+  }
+}
+
+/** Whether `promise` settles within `ms` (its outcome either way). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settled = promise.then(() => true, () => true);
+  const late = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  const result = await Promise.race([settled, late]);
+  clearTimeout(timer);
+  return result;
 }

@@ -12,7 +12,8 @@ export interface OpenDatabase {
   db: Sql;
   /** Safe to log: which database this is, without credentials. */
   description: string;
-  close(): Promise<void>;
+  /** Close the pool, waiting up to `timeoutSeconds` (default 5) for running queries. */
+  close(timeoutSeconds?: number): Promise<void>;
 }
 
 export class DatabaseUnavailableError extends Error {
@@ -24,7 +25,7 @@ export async function openDatabase(config: Config): Promise<OpenDatabase> {
     const db = connect(config.databaseUrl);
     const description = describeDatabaseUrl(config.databaseUrl);
     await assertReachable(db, description);
-    return { db, description, close: () => db.end({ timeout: 5 }) };
+    return { db, description, close: (timeout = 5) => db.end({ timeout }) };
   }
   if (config.appEnv === "production") {
     throw new DatabaseUnavailableError("DATABASE_URL is required in production");
@@ -37,8 +38,8 @@ export async function openDatabase(config: Config): Promise<OpenDatabase> {
   return {
     db,
     description,
-    async close() {
-      await db.end({ timeout: 5 });
+    async close(timeout = 5) {
+      await db.end({ timeout });
       await embedded.stop();
     },
   };

@@ -121,7 +121,8 @@ Deno.test("production without a key is refused even if config were bypassed", as
 });
 
 Deno.test("APP_ENV=production starts against the configured Stripe, not the simulator", async () => {
-  const db = await createTestDatabase({ migrate: false });
+  // Production only checks migrations; applying them is the release step.
+  const db = await createTestDatabase();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "main.ts"],
     env: {

@@ -1,0 +1,291 @@
+/**
+ * Production as Deno Deploy would run it: built first, started from a copy of the project that
+ * lacks every development-only part (simulator, embedded database, bundler), with network,
+ * environment and read permissions only, on a real database, with Stripe reached over the
+ * network (a Stripe-compatible server) and email sent over SMTP.
+ */
+import assert from "node:assert/strict";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { startSimulatedStripe } from "../helpers/stripe.ts";
+import { startSmtpSink } from "../helpers/smtp.ts";
+import { pressButton } from "../helpers/stripe.ts";
+import { deployableCopy, startProduction } from "../helpers/production.ts";
+import { createUser } from "../helpers/users.ts";
+import { signedHeaders, stripeEvent, subscriptionObject } from "../helpers/stripe_events.ts";
+import { connect } from "../../lib/db/client.ts";
+
+const SITE_URL = "https://read.markets.test";
+const ADMIN_TOKEN = "production-admin-token-0123456789abcdef";
+
+async function run(command: string[], env: Record<string, string>) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: command,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
+}
+
+function productionEnv(
+  db: TestDatabase,
+  stripe: {
+    apiKey: string;
+    url: string;
+    webhookSecret: string;
+    prices: { monthly: string; annual: string };
+  },
+  smtpUrl: string,
+  extra: Record<string, string> = {},
+) {
+  return {
+    APP_ENV: "production",
+    PORT: "0",
+    SITE_URL,
+    DATABASE_URL: db.url,
+    STRIPE_API_KEY: stripe.apiKey,
+    STRIPE_API_BASE: stripe.url,
+    STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+    STRIPE_PRICE_MONTHLY: stripe.prices.monthly,
+    STRIPE_PRICE_ANNUAL: stripe.prices.annual,
+    ADMIN_TOKEN,
+    EMAIL_TRANSPORT: "smtp",
+    SMTP_URL: smtpUrl,
+    ...extra,
+  };
+}
+
+Deno.test("the production entry under Deploy-like permissions: sign-in → checkout → webhook → settings", async (t) => {
+  const built = await run(["run", "-A", "dev.ts", "build"], {});
+  assert.equal(built.code, 0, built.stderr);
+  const dir = await deployableCopy();
+  const db = await createTestDatabase({ migrate: false });
+  const { sim, close: closeStripe } = await startSimulatedStripe();
+  const smtp = startSmtpSink();
+  const env = productionEnv(db, sim, smtp.url);
+  try {
+    await t.step("a database behind the code is refused with a clear message", async () => {
+      const early = await startProduction(dir, env).then(() => null, (error) => error as Error);
+      assert.ok(early, "it must not start");
+      assert.match(early.message, /exited with 1/);
+      assert.match(
+        early.message,
+        /the database is behind this code \(pending: 0001_accounts, .*\); run `deno task migrate`/,
+      );
+    });
+
+    await t.step("the release step migrates", async () => {
+      const migrated = await run(["run", "-A", "tasks/migrate.ts"], { DATABASE_URL: db.url });
+      assert.equal(migrated.code, 0, migrated.stderr);
+      assert.match(migrated.stdout, /applied 0001_accounts, .*0004_subscription_price/);
+      const check = await run(["run", "-A", "tasks/migrate.ts", "--check"], {
+        DATABASE_URL: db.url,
+      });
+      assert.equal(check.code, 0);
+    });
+
+    const app = await startProduction(dir, env);
+    sim.setWebhookUrl(`${app.url}/api/stripe/webhook`);
+    // Behind its TLS proxy the site is https://read.markets.test; here we talk to it directly.
+    const local = (link: string) => link.replace(SITE_URL, app.url);
+    let cookie = "";
+
+    await t.step("it serves pages, islands, static files and health", async () => {
+      const [started] = app.logs.filter((l) => l.event === "app.started");
+      assert.equal(
+        started.stripe,
+        new URL(sim.url).host,
+        "Stripe over the network, no simulator inside",
+      );
+      assert.match(String(started.database), /^127\.0\.0\.1:5432\/rm_test_/);
+      const pricing = await fetch(`${app.url}/pricing`);
+      const html = await pricing.text();
+      assert.match(html, /£7 a month/);
+      assert.match(pricing.headers.get("strict-transport-security") ?? "", /max-age=\d+/);
+      const script = html.match(/<script type="module" src="([^"]+)"/)![1];
+      const bundle = await fetch(`${app.url}${script}`);
+      assert.equal(bundle.status, 200);
+      assert.match(bundle.headers.get("cache-control")!, /immutable/);
+      await bundle.body?.cancel();
+      const css = await fetch(`${app.url}/styles.css`);
+      assert.equal(css.status, 200);
+      await css.body?.cancel();
+      const health = await (await fetch(`${app.url}/healthz`)).json();
+      assert.equal(health.status, "ok");
+      assert.deepEqual(health.migrations.pending, []);
+    });
+
+    await t.step("sign-in by a link sent over SMTP; the session cookie is Secure", async () => {
+      const asked = await fetch(`${app.url}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: "prod@example.com", next: "/settings" }),
+      });
+      assert.equal(asked.status, 202);
+      await asked.body?.cancel();
+      const body = smtp.messages.at(-1)!.data.replaceAll("=\r\n", "").replaceAll("=3D", "=");
+      const link = body.match(/https:\/\/read\.markets\.test\/auth\/verify\?token=[\w-]+/)![0];
+      const verified = await fetch(local(link), { redirect: "manual" });
+      assert.equal(verified.status, 303);
+      assert.equal(verified.headers.get("location"), "/settings");
+      const setCookie = verified.headers.getSetCookie().find((c) => c.startsWith("rm_session="))!;
+      assert.match(setCookie, /; Secure/);
+      cookie = setCookie.split(";")[0];
+      assert.ok(
+        !app.logs.some((l) => JSON.stringify(l).includes("token=")),
+        "no token in the logs",
+      );
+    });
+
+    await t.step(
+      "checkout, payment on Stripe, the signed webhook, and settings show Paid",
+      async () => {
+        const checkout = await fetch(`${app.url}/api/stripe/checkout`, {
+          method: "POST",
+          headers: { cookie, origin: app.url, "content-type": "application/json" },
+          body: JSON.stringify({ cadence: "monthly", reg36Waiver: true }),
+        });
+        assert.equal(checkout.status, 200);
+        const { url } = await checkout.json();
+        const paid = await pressButton(url, "Pay");
+        assert.equal(paid.location, `${SITE_URL}/settings?upgraded=1`);
+        await sim.settled();
+        const settings =
+          await (await fetch(`${app.url}/settings?upgraded=1`, { headers: { cookie } })).text();
+        assert.match(settings, /data-testid="plan">Paid \(monthly\)</);
+        const portal = await fetch(`${app.url}/api/stripe/portal`, {
+          method: "POST",
+          headers: { cookie, origin: app.url },
+        });
+        assert.equal(portal.status, 200);
+        assert.ok((await portal.json()).url.startsWith(sim.url));
+        const admin = await fetch(`${app.url}/api/auth/me`, {
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
+        assert.deepEqual(await admin.json(), { kind: "admin" });
+      },
+    );
+
+    await t.step("every log line of a request carries its id", () => {
+      const requestLines = app.logs.filter((l) => l.event === "http.request");
+      assert.ok(requestLines.length > 5);
+      assert.ok(requestLines.every((l) => typeof l.request_id === "string"));
+      const webhookLines = app.logs.filter((l) => String(l.event).startsWith("stripe."));
+      assert.ok(
+        webhookLines.length > 0 && webhookLines.every((l) => typeof l.request_id === "string"),
+      );
+    });
+
+    await t.step(
+      "SIGTERM during a webhook: the delivery completes, then the process exits",
+      async () => {
+        const user = await createUser(db.sql);
+        const blocker = connect(db.url, { max: 1 });
+        const locked = Promise.withResolvers<void>();
+        const release = Promise.withResolvers<void>();
+        // Hold the person's row so the webhook's transaction waits inside, mid-way.
+        const holding = blocker.begin(async (tx) => {
+          await tx`select id from users where id = ${user.id} for update`;
+          locked.resolve();
+          await release.promise;
+        });
+        await locked.promise;
+        const event = stripeEvent(
+          "customer.subscription.created",
+          subscriptionObject("sub_term", user.stripeCustomerId!, "active"),
+        );
+        const delivery = fetch(`${app.url}/api/stripe/webhook`, {
+          method: "POST",
+          headers: await signedHeaders(JSON.stringify(event), { secret: sim.webhookSecret }),
+          body: JSON.stringify(event),
+        });
+        await waitUntil(async () =>
+          (await db.sql`select 1 from pg_stat_activity where wait_event_type = 'Lock'`).length > 0
+        );
+        app.signal("SIGTERM");
+        await waitUntil(() => app.logs.some((l) => l.event === "app.stopping"));
+        release.resolve();
+        await holding;
+        await blocker.end();
+        const answer = await delivery;
+        assert.equal(answer.status, 200);
+        assert.deepEqual(await answer.json(), { status: "ok" });
+        assert.equal(await app.exited, 0);
+        const [row] = await db
+          .sql`select processed_at from stripe_events where event_id = ${event.id}`;
+        assert.ok(row.processedAt, "applied in full");
+        assert.ok(app.logs.some((l) => l.event === "app.stopped" && l.drained === true));
+      },
+    );
+  } finally {
+    smtp.close();
+    await closeStripe();
+    await db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SIGTERM while a webhook is stuck past the grace period: it fails cleanly, nothing partial", async () => {
+  const dir = await deployableCopy();
+  const db = await createTestDatabase();
+  const { sim, close: closeStripe } = await startSimulatedStripe();
+  const smtp = startSmtpSink();
+  try {
+    const app = await startProduction(
+      dir,
+      productionEnv(db, sim, smtp.url, { SHUTDOWN_GRACE_SECONDS: "1" }),
+    );
+    const user = await createUser(db.sql);
+    const blocker = connect(db.url, { max: 1 });
+    const locked = Promise.withResolvers<void>();
+    const release = Promise.withResolvers<void>();
+    const holding = blocker.begin(async (tx) => {
+      await tx`select id from users where id = ${user.id} for update`;
+      locked.resolve();
+      await release.promise;
+    });
+    await locked.promise;
+    const event = stripeEvent(
+      "customer.subscription.created",
+      subscriptionObject("sub_stuck", user.stripeCustomerId!, "active"),
+    );
+    const delivery = fetch(`${app.url}/api/stripe/webhook`, {
+      method: "POST",
+      headers: await signedHeaders(JSON.stringify(event), { secret: sim.webhookSecret }),
+      body: JSON.stringify(event),
+    }).then((r) => r.status, () => "connection closed");
+    await waitUntil(async () =>
+      (await db.sql`select 1 from pg_stat_activity where wait_event_type = 'Lock'`).length > 0
+    );
+    app.signal("SIGTERM");
+    assert.equal(await app.exited, 0);
+    release.resolve();
+    await holding;
+    await blocker.end();
+    const status = await delivery;
+    assert.ok(
+      status === "connection closed" || (typeof status === "number" && status >= 500),
+      `got ${status}`,
+    );
+    const rows = await db.sql`select 1 from stripe_events where event_id = ${event.id}`;
+    assert.equal(rows.length, 0, "no audit row: Stripe will deliver it again");
+    const [person] = await db.sql`select tier from users where id = ${user.id}`;
+    assert.equal(person.tier, "free");
+    assert.ok(app.logs.some((l) => l.event === "app.shutdown_grace_exceeded"));
+  } finally {
+    smtp.close();
+    await closeStripe();
+    await db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function waitUntil(condition: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error("condition not met within 5 seconds");
+}
