@@ -22,4 +22,7 @@ console.log(
   `\nratio: app ÷ limit for rates, limit ÷ app for times (1.00 = as good as the limit); ` +
     `bytes ÷ aim for JavaScript.`,
 );
-console.log(`${navigator.hardwareConcurrency} cores, wall time ${seconds.toFixed(1)} s`);
+const memoryGiB = Math.round(Deno.systemMemoryInfo().total / 2 ** 30);
+console.log(
+  `${navigator.hardwareConcurrency} cores, ${memoryGiB} GiB; wall time ${seconds.toFixed(1)} s`,
+);
