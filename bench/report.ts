@@ -21,11 +21,13 @@ export function benchTable(results: BenchResults): string {
   const { sizes } = results;
   const rows: string[][] = [
     ...webhookRows(
-      `webhook events/s, ${sizes.webhook.concurrency} concurrent, ${sizes.webhook.users} users`,
+      "webhook",
+      `${sizes.webhook.concurrency} concurrent, ${formatNumber(sizes.webhook.users)} users`,
       results.webhook,
     ),
     ...webhookRows(
-      `webhook events/s, ${sizes.hotRow.concurrency} concurrent, 1 user (hot row)`,
+      "webhook, hot row",
+      `${sizes.hotRow.concurrency} concurrent, 1 user`,
       results.hotRow,
     ),
     ...results.pages.map((page) =>
@@ -47,28 +49,20 @@ export function benchTable(results: BenchResults): string {
       formatNumber(page.gzippedBytes),
       formatNumber(JS_AIM_BYTES),
       (page.gzippedBytes / JS_AIM_BYTES).toFixed(2),
-      "the 10 KiB aim",
+      `the ${JS_AIM_BYTES / 1024} KiB aim`,
     ]),
   ];
   return markdownTable([...COLUMNS], rows);
 }
 
-function webhookRows(title: string, result: WebhookBenchResult): string[][] {
+function webhookRows(name: string, load: string, result: WebhookBenchResult): string[][] {
   const limitIs = "same SQL via postgres.js";
+  const p50 = [percentile(result.app, 0.5), percentile(result.limit, 0.5)] as const;
+  const p99 = [percentile(result.app, 0.99), percentile(result.limit, 0.99)] as const;
   return [
-    rateRow(title, result.app, result.limit, limitIs),
-    timeRow(
-      "  latency p50 (ms)",
-      percentile(result.app, 0.5),
-      percentile(result.limit, 0.5),
-      limitIs,
-    ),
-    timeRow(
-      "  latency p99 (ms)",
-      percentile(result.app, 0.99),
-      percentile(result.limit, 0.99),
-      limitIs,
-    ),
+    rateRow(`${name} events/s, ${load}`, result.app, result.limit, limitIs),
+    timeRow(`${name} latency p50 (ms)`, ...p50, limitIs),
+    timeRow(`${name} latency p99 (ms)`, ...p99, limitIs),
   ];
 }
 
