@@ -96,14 +96,7 @@ export async function processStripeEvent(
 ): Promise<EventOutcome> {
   const { log } = services;
   const outcome = await withTransaction(services.db, async (tx) => {
-    const truncated = rawBody.length > STORED_PAYLOAD_MAX_CHARS;
-    const inserted = await tx`
-      insert into stripe_events (event_id, event_type, received_at, payload, payload_truncated)
-      values (${event.id}, ${event.type}, ${services.now()},
-              ${truncated ? rawBody.slice(0, STORED_PAYLOAD_MAX_CHARS) : rawBody}, ${truncated})
-      on conflict (event_id) do nothing
-      returning id`;
-    if (inserted.length === 0) return "duplicate" as const;
+    if (!await recordDelivery(tx, event, rawBody, services.now())) return "duplicate" as const;
     return await applyRecordedEvent(tx, event, services);
   });
   const fields = { event_id: event.id, type: event.type };
@@ -111,6 +104,31 @@ export async function processStripeEvent(
   else if (outcome === "ignored") log.info("stripe.event_unhandled", fields);
   else if (outcome === "ok") log.info("stripe.processed", fields);
   return outcome;
+}
+
+/**
+ * Insert the event's audit row; false when it is already there (a duplicate delivery, or a
+ * concurrent one that committed first — the unique index makes this one wait for it).
+ */
+export async function recordDelivery(
+  tx: Tx,
+  event: StripeEventEnvelope,
+  rawBody: string,
+  receivedAt: Date,
+): Promise<boolean> {
+  const truncated = rawBody.length > STORED_PAYLOAD_MAX_CHARS;
+  const inserted = await tx`
+    insert into stripe_events (event_id, event_type, received_at, payload, payload_truncated)
+    values (${event.id}, ${event.type}, ${receivedAt},
+            ${truncated ? rawBody.slice(0, STORED_PAYLOAD_MAX_CHARS) : rawBody}, ${truncated})
+    on conflict (event_id) do nothing
+    returning id`;
+  return inserted.length > 0;
+}
+
+/** Mark a recorded event as applied (or as needing nothing), clearing any earlier error. */
+export async function markProcessed(tx: Tx, eventId: string, at: Date): Promise<void> {
+  await tx`update stripe_events set processed_at = ${at}, error = null where event_id = ${eventId}`;
 }
 
 /**
@@ -124,7 +142,7 @@ export async function applyRecordedEvent(
 ): Promise<"ok" | "ignored" | "handler_error"> {
   const handler = EVENT_HANDLERS[event.type];
   if (!handler) {
-    await tx`update stripe_events set processed_at = ${services.now()} where event_id = ${event.id}`;
+    await markProcessed(tx, event.id, services.now());
     return "ignored";
   }
   try {
@@ -139,9 +157,7 @@ export async function applyRecordedEvent(
       where event_id = ${event.id}`;
     return "handler_error";
   }
-  await tx`
-    update stripe_events set processed_at = ${services.now()}, error = null
-    where event_id = ${event.id}`;
+  await markProcessed(tx, event.id, services.now());
   return "ok";
 }
 

@@ -14,6 +14,8 @@ export interface ConnectOptions {
   max?: number;
   /** Seconds to wait for a connection before failing. */
   connectTimeout?: number;
+  /** Called with the text of every statement sent, to trace which statements a code path issues. */
+  onQuery?: (statement: string) => void;
 }
 
 export function connect(url: string, options: ConnectOptions = {}): Sql {
@@ -21,6 +23,7 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     max: options.max ?? 10,
     connect_timeout: options.connectTimeout ?? 10,
     idle_timeout: 30,
+    debug: options.onQuery ? (_connection, statement) => options.onQuery!(statement) : false,
     // Notices (e.g. "relation already exists, skipping") are not errors; keep stdout JSON-only.
     onnotice: () => {},
     // Columns are snake_case in SQL (the schema is the operators' contract) and camelCase in
