@@ -82,6 +82,23 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
   };
 }
 
+/** A simulator whose webhooks go to a verifying receiver; `close` stops both. */
+export async function startSimulatorWithReceiver(
+  options: { now?: () => Date } = {},
+): Promise<SimulatedStripe & { receiver: WebhookReceiver }> {
+  const simulated = await startSimulatedStripe(options);
+  const receiver = await startWebhookReceiver(simulated.sim.webhookSecret);
+  simulated.sim.setWebhookUrl(receiver.url);
+  return {
+    ...simulated,
+    receiver,
+    async close() {
+      await simulated.close();
+      await receiver.close();
+    },
+  };
+}
+
 export interface Submitted {
   response: Response;
   /** Where the form sent the browser (its 303 Location), if anywhere. */

@@ -181,40 +181,16 @@ Deno.test("the production entry under Deploy-like permissions: sign-in → check
     await t.step(
       "SIGTERM during a webhook: the delivery completes, then the process exits",
       async () => {
-        const user = await createUser(db.sql);
-        const blocker = connect(db.url, { max: 1 });
-        const locked = Promise.withResolvers<void>();
-        const release = Promise.withResolvers<void>();
-        // Hold the person's row so the webhook's transaction waits inside, mid-way.
-        const holding = blocker.begin(async (tx) => {
-          await tx`select id from users where id = ${user.id} for update`;
-          locked.resolve();
-          await release.promise;
-        });
-        await locked.promise;
-        const event = stripeEvent(
-          "customer.subscription.created",
-          subscriptionObject("sub_term", user.stripeCustomerId!, "active"),
-        );
-        const delivery = fetch(`${app.url}/api/stripe/webhook`, {
-          method: "POST",
-          headers: await signedHeaders(JSON.stringify(event), { secret: sim.webhookSecret }),
-          body: JSON.stringify(event),
-        });
-        await waitUntil(async () =>
-          (await db.sql`select 1 from pg_stat_activity where wait_event_type = 'Lock'`).length > 0
-        );
+        const stuck = await webhookStuckInsideItsTransaction(db, app.url, sim.webhookSecret);
         app.signal("SIGTERM");
         await waitUntil(() => app.logs.some((l) => l.event === "app.stopping"));
-        release.resolve();
-        await holding;
-        await blocker.end();
-        const answer = await delivery;
+        await stuck.release();
+        const answer = await stuck.delivery;
         assert.equal(answer.status, 200);
         assert.deepEqual(await answer.json(), { status: "ok" });
         assert.equal(await app.exited, 0);
         const [row] = await db
-          .sql`select processed_at from stripe_events where event_id = ${event.id}`;
+          .sql`select processed_at from stripe_events where event_id = ${stuck.event.id}`;
         assert.ok(row.processedAt, "applied in full");
         assert.ok(app.logs.some((l) => l.event === "app.stopped" && l.drained === true));
       },
@@ -237,41 +213,18 @@ Deno.test("SIGTERM while a webhook is stuck past the grace period: it fails clea
       dir,
       productionEnv(db, sim, smtp.url, { SHUTDOWN_GRACE_SECONDS: "1" }),
     );
-    const user = await createUser(db.sql);
-    const blocker = connect(db.url, { max: 1 });
-    const locked = Promise.withResolvers<void>();
-    const release = Promise.withResolvers<void>();
-    const holding = blocker.begin(async (tx) => {
-      await tx`select id from users where id = ${user.id} for update`;
-      locked.resolve();
-      await release.promise;
-    });
-    await locked.promise;
-    const event = stripeEvent(
-      "customer.subscription.created",
-      subscriptionObject("sub_stuck", user.stripeCustomerId!, "active"),
-    );
-    const delivery = fetch(`${app.url}/api/stripe/webhook`, {
-      method: "POST",
-      headers: await signedHeaders(JSON.stringify(event), { secret: sim.webhookSecret }),
-      body: JSON.stringify(event),
-    }).then((r) => r.status, () => "connection closed");
-    await waitUntil(async () =>
-      (await db.sql`select 1 from pg_stat_activity where wait_event_type = 'Lock'`).length > 0
-    );
+    const stuck = await webhookStuckInsideItsTransaction(db, app.url, sim.webhookSecret);
     app.signal("SIGTERM");
     assert.equal(await app.exited, 0);
-    release.resolve();
-    await holding;
-    await blocker.end();
-    const status = await delivery;
+    await stuck.release();
+    const status = await stuck.delivery.then((r) => r.status, () => "connection closed");
     assert.ok(
       status === "connection closed" || (typeof status === "number" && status >= 500),
       `got ${status}`,
     );
-    const rows = await db.sql`select 1 from stripe_events where event_id = ${event.id}`;
+    const rows = await db.sql`select 1 from stripe_events where event_id = ${stuck.event.id}`;
     assert.equal(rows.length, 0, "no audit row: Stripe will deliver it again");
-    const [person] = await db.sql`select tier from users where id = ${user.id}`;
+    const [person] = await db.sql`select tier from users where id = ${stuck.user.id}`;
     assert.equal(person.tier, "free");
     assert.ok(app.logs.some((l) => l.event === "app.shutdown_grace_exceeded"));
   } finally {
@@ -281,6 +234,46 @@ Deno.test("SIGTERM while a webhook is stuck past the grace period: it fails clea
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/**
+ * A signed webhook delivery that waits inside its transaction: the test holds the person's row
+ * lock until `release()`, so the request is in flight for as long as the test needs.
+ */
+async function webhookStuckInsideItsTransaction(db: TestDatabase, appUrl: string, secret: string) {
+  const user = await createUser(db.sql);
+  const blocker = connect(db.url, { max: 1 });
+  const locked = Promise.withResolvers<void>();
+  const released = Promise.withResolvers<void>();
+  const holding = blocker.begin(async (tx) => {
+    await tx`select id from users where id = ${user.id} for update`;
+    locked.resolve();
+    await released.promise;
+  });
+  await locked.promise;
+  const event = stripeEvent(
+    "customer.subscription.created",
+    subscriptionObject(`sub_${user.id}`, user.stripeCustomerId!, "active"),
+  );
+  const body = JSON.stringify(event);
+  const delivery = fetch(`${appUrl}/api/stripe/webhook`, {
+    method: "POST",
+    headers: await signedHeaders(body, { secret }),
+    body,
+  });
+  await waitUntil(async () =>
+    (await db.sql`select 1 from pg_stat_activity where wait_event_type = 'Lock'`).length > 0
+  );
+  return {
+    user,
+    event,
+    delivery,
+    async release() {
+      released.resolve();
+      await holding;
+      await blocker.end();
+    },
+  };
+}
 
 async function waitUntil(condition: () => boolean | Promise<boolean>): Promise<void> {
   for (let i = 0; i < 200; i++) {

@@ -2,27 +2,11 @@ import assert from "node:assert/strict";
 import type Stripe from "stripe";
 import {
   pressButton,
-  type SimulatedStripe,
-  startSimulatedStripe,
-  startWebhookReceiver,
+  startSimulatorWithReceiver,
   type WebhookReceiver,
 } from "../helpers/stripe.ts";
 
 const DAY = 24 * 3600;
-
-async function setUp(): Promise<SimulatedStripe & { receiver: WebhookReceiver }> {
-  const simulated = await startSimulatedStripe();
-  const receiver = await startWebhookReceiver(simulated.sim.webhookSecret);
-  simulated.sim.setWebhookUrl(receiver.url);
-  return {
-    ...simulated,
-    receiver,
-    async close() {
-      await simulated.close();
-      await receiver.close();
-    },
-  };
-}
 
 function only<T extends Stripe.Event>(receiver: WebhookReceiver, type: string): T {
   const events = receiver.ofType(type);
@@ -31,7 +15,7 @@ function only<T extends Stripe.Event>(receiver: WebhookReceiver, type: string): 
 }
 
 Deno.test("a monthly checkout paid on the hosted page", async (t) => {
-  const { sim, stripe, receiver, close } = await setUp();
+  const { sim, stripe, receiver, close } = await startSimulatorWithReceiver();
   try {
     const session = await stripe.checkout.sessions.create({
       mode: "subscription",
@@ -180,7 +164,7 @@ Deno.test("a monthly checkout paid on the hosted page", async (t) => {
 });
 
 Deno.test("an annual checkout with a 14-day trial: £0 now, the full price when it ends", async (t) => {
-  const { sim, stripe, receiver, close } = await setUp();
+  const { sim, stripe, receiver, close } = await startSimulatorWithReceiver();
   try {
     const session = await stripe.checkout.sessions.create({
       mode: "subscription",
@@ -256,7 +240,7 @@ Deno.test("an annual checkout with a 14-day trial: £0 now, the full price when 
 });
 
 Deno.test("checking out as an existing customer creates no second customer", async () => {
-  const { sim, stripe, receiver, close } = await setUp();
+  const { sim, stripe, receiver, close } = await startSimulatorWithReceiver();
   try {
     const customer = await stripe.customers.create({ email: "known@example.com" });
     const session = await stripe.checkout.sessions.create({
@@ -281,7 +265,7 @@ Deno.test("checking out as an existing customer creates no second customer", asy
 });
 
 Deno.test("Cancel goes back to cancel_url and leaves the session open", async () => {
-  const { sim, stripe, receiver, close } = await setUp();
+  const { sim, stripe, receiver, close } = await startSimulatorWithReceiver();
   try {
     const session = await stripe.checkout.sessions.create({
       mode: "subscription",
@@ -301,7 +285,7 @@ Deno.test("Cancel goes back to cancel_url and leaves the session open", async ()
 });
 
 Deno.test("paying without an email address asks for one and changes nothing", async () => {
-  const { sim, stripe, close } = await setUp();
+  const { sim, stripe, close } = await startSimulatorWithReceiver();
   try {
     const session = await stripe.checkout.sessions.create({
       mode: "subscription",

@@ -3,28 +3,13 @@ import type Stripe from "stripe";
 import { periodEnd } from "../../lib/stripe_simulator/periods.ts";
 import {
   type SimulatedStripe,
-  startSimulatedStripe,
-  startWebhookReceiver,
+  startSimulatorWithReceiver,
   subscribe,
   type WebhookReceiver,
 } from "../helpers/stripe.ts";
 
 const START = new Date("2026-01-31T10:00:00Z");
 const unix = (iso: string) => Date.parse(iso) / 1000;
-
-async function setUp(): Promise<SimulatedStripe & { receiver: WebhookReceiver }> {
-  const simulated = await startSimulatedStripe({ now: () => START });
-  const receiver = await startWebhookReceiver(simulated.sim.webhookSecret);
-  simulated.sim.setWebhookUrl(receiver.url);
-  return {
-    ...simulated,
-    receiver,
-    async close() {
-      await simulated.close();
-      await receiver.close();
-    },
-  };
-}
 
 /** Run `action`, wait for its deliveries, and return what arrived. */
 async function deliveredBy(
@@ -52,7 +37,7 @@ Deno.test("monthly periods follow the calendar from their anchor", () => {
 });
 
 Deno.test("renewals, a declined payment and a refund", async (t) => {
-  const context = await setUp();
+  const context = await startSimulatorWithReceiver({ now: () => START });
   const { sim, stripe, close } = context;
   try {
     const { subscription } = await subscribe(stripe, { price: sim.prices.monthly });
@@ -152,7 +137,7 @@ Deno.test("renewals, a declined payment and a refund", async (t) => {
 });
 
 Deno.test("subscription updates and cancellation through the API", async (t) => {
-  const context = await setUp();
+  const context = await startSimulatorWithReceiver({ now: () => START });
   const { sim, stripe, close } = context;
   try {
     const { subscription } = await subscribe(stripe, {
@@ -260,7 +245,7 @@ Deno.test("subscription updates and cancellation through the API", async (t) => 
 });
 
 Deno.test("a subscription set to cancel at period end is deleted then, without a charge", async () => {
-  const context = await setUp();
+  const context = await startSimulatorWithReceiver({ now: () => START });
   const { sim, stripe, close } = context;
   try {
     const { subscription } = await subscribe(stripe, { price: sim.prices.monthly });
@@ -277,7 +262,7 @@ Deno.test("a subscription set to cancel at period end is deleted then, without a
 });
 
 Deno.test("a trial set to cancel ends without charging; a declined conversion is past_due", async () => {
-  const context = await setUp();
+  const context = await startSimulatorWithReceiver({ now: () => START });
   const { sim, stripe, close } = context;
   try {
     const cancelled = await subscribe(stripe, { price: sim.prices.annual, trialDays: 14 });

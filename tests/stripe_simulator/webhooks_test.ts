@@ -2,33 +2,16 @@ import assert from "node:assert/strict";
 import type Stripe from "stripe";
 import {
   FAST_RETRIES,
-  type SimulatedStripe,
   startSimulatedStripe,
+  startSimulatorWithReceiver,
   startWebhookReceiver,
   subscribe,
-  type WebhookReceiver,
 } from "../helpers/stripe.ts";
-
-async function setUp(
-  options: { now?: () => Date } = {},
-): Promise<SimulatedStripe & { receiver: WebhookReceiver }> {
-  const simulated = await startSimulatedStripe(options);
-  const receiver = await startWebhookReceiver(simulated.sim.webhookSecret);
-  simulated.sim.setWebhookUrl(receiver.url);
-  return {
-    ...simulated,
-    receiver,
-    async close() {
-      await simulated.close();
-      await receiver.close();
-    },
-  };
-}
 
 Deno.test("signatures use wall-clock time even when the simulator's clock is elsewhere", async () => {
   // Years away from the receiver's clock: a signature timestamped with it would be rejected by
   // constructEventAsync's five-minute tolerance.
-  const { sim, stripe, receiver, close } = await setUp({
+  const { sim, stripe, receiver, close } = await startSimulatorWithReceiver({
     now: () => new Date("2031-06-01T00:00:00Z"),
   });
   try {
@@ -46,7 +29,7 @@ Deno.test("signatures use wall-clock time even when the simulator's clock is els
 });
 
 Deno.test("a receiver with another secret rejects every delivery", async () => {
-  const { sim, stripe, close } = await setUp();
+  const { sim, stripe, close } = await startSimulatorWithReceiver();
   const impostor = await startWebhookReceiver("whsec_somebodyelse");
   try {
     sim.setWebhookUrl(impostor.url);
@@ -62,7 +45,7 @@ Deno.test("a receiver with another secret rejects every delivery", async () => {
 });
 
 Deno.test("a failed delivery is retried with backoff until the endpoint answers 2xx", async () => {
-  const { sim, stripe, receiver, logs, close } = await setUp();
+  const { sim, stripe, receiver, logs, close } = await startSimulatorWithReceiver();
   try {
     receiver.answerNext(500, 503);
     const customer = await stripe.customers.create({ email: "a@example.com" });
@@ -99,7 +82,7 @@ Deno.test("a failed delivery is retried with backoff until the endpoint answers 
 });
 
 Deno.test("retries stop after the schedule; an unreachable endpoint is logged too", async () => {
-  const { sim, stripe, receiver, logs, close } = await setUp();
+  const { sim, stripe, receiver, logs, close } = await startSimulatorWithReceiver();
   try {
     receiver.answerNext(...Array(10).fill(500));
     await stripe.customers.create({ email: "a@example.com" });
@@ -147,7 +130,7 @@ Deno.test("without an endpoint events are recorded but not sent", async () => {
 });
 
 Deno.test("redelivering an event sends a duplicate with the same id and data", async () => {
-  const { sim, stripe, receiver, close } = await setUp();
+  const { sim, stripe, receiver, close } = await startSimulatorWithReceiver();
   try {
     await subscribe(stripe, { price: sim.prices.monthly });
     await sim.settled();
@@ -168,7 +151,7 @@ Deno.test("redelivering an event sends a duplicate with the same id and data", a
 });
 
 Deno.test("held deliveries go out in the order a test chooses", async (t) => {
-  const { sim, stripe, receiver, close } = await setUp();
+  const { sim, stripe, receiver, close } = await startSimulatorWithReceiver();
   try {
     sim.holdDeliveries();
     await subscribe(stripe, { price: sim.prices.monthly });
@@ -214,7 +197,7 @@ Deno.test("held deliveries go out in the order a test chooses", async (t) => {
 });
 
 Deno.test("closing the simulator cancels retries still waiting", async () => {
-  const { sim, stripe, receiver, close } = await setUp();
+  const { sim, stripe, receiver, close } = await startSimulatorWithReceiver();
   const slow = await startSimulatedStripe({ retryDelaysMs: [60_000] });
   try {
     slow.sim.setWebhookUrl(receiver.url);
