@@ -1,0 +1,69 @@
+/**
+ * Stripe accepting connections and never answering: requests that need it give up with a 502
+ * after the client's timeout and retries, and while they wait they hold nothing the rest of the
+ * app needs.
+ */
+import assert from "node:assert/strict";
+import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { sessionHeaders, signIn } from "../helpers/auth.ts";
+import { startStuckServer } from "../helpers/stuck_server.ts";
+import { createStripeClient, stripeCallWorstCaseMs } from "../../lib/stripe/client.ts";
+
+const env = {
+  STRIPE_PRICE_MONTHLY: "price_monthly_test",
+  STRIPE_PRICE_ANNUAL: "price_annual_test",
+};
+
+function post(app: TestApp, path: string, cookie: string, body: unknown) {
+  return app.fetch(path, {
+    method: "POST",
+    headers: sessionHeaders(cookie),
+    body: JSON.stringify(body),
+  });
+}
+
+Deno.test("a Stripe that never answers: checkout and portal give up with 502 after timeout and retry", async () => {
+  const stuck = startStuckServer();
+  const stripe = createStripeClient({
+    apiKey: "sk_test_stuck",
+    apiBase: stuck.url,
+    timeoutMs: 300,
+    maxNetworkRetries: 1,
+  });
+  const app = await createTestApp({ env, stripe });
+  try {
+    const { cookie } = await signIn(app, "waiting@example.com");
+    const monthly = { cadence: "monthly", reg36Waiver: true };
+
+    const first = await post(app, "/api/stripe/checkout", cookie, monthly);
+    assert.equal(first.status, 502);
+    assert.deepEqual(await first.json(), {
+      error: "stripe_unavailable",
+      message: "The payment provider did not answer in time; please try again",
+    });
+    assert.equal(stuck.requests(), 2, "creating the customer: one attempt and one retry");
+
+    await app.db.sql`update users set stripe_customer_id = 'cus_known'`;
+    const second = await post(app, "/api/stripe/checkout", cookie, monthly);
+    assert.equal(second.status, 502);
+    await second.body?.cancel();
+    assert.equal(stuck.requests(), 4, "creating the Checkout session: the same");
+
+    const portal = await post(app, "/api/stripe/portal", cookie, {});
+    assert.equal(portal.status, 502);
+    assert.equal((await portal.json()).error, "stripe_unavailable");
+
+    const [{ consents }] = await app.db.sql`select count(*)::int as consents from consents`;
+    assert.equal(consents, 0, "no waiver evidence for a checkout that never started");
+    assert.equal(app.logs.records("stripe.checkout.create_failed").length, 2);
+  } finally {
+    await app.close();
+    stuck.close();
+  }
+});
+
+Deno.test("the production Stripe client gives up within 30 seconds per call", () => {
+  assert.ok(stripeCallWorstCaseMs() < 30_000, `${stripeCallWorstCaseMs()} ms`);
+  assert.equal(stripeCallWorstCaseMs(300, 1), 2 * 300 + 500);
+  assert.equal(stripeCallWorstCaseMs(1_000, 3), 4 * 1_000 + 500 + 1_000 + 2_000);
+});
