@@ -6,12 +6,20 @@
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { sessionHeaders, signIn } from "../helpers/auth.ts";
+import { createTestDatabase } from "../helpers/db.ts";
 import { startStuckServer } from "../helpers/stuck_server.ts";
+import {
+  deliverOk,
+  stripeEvent,
+  subscriptionObject,
+  WEBHOOK_SECRET,
+} from "../helpers/stripe_events.ts";
 import { createStripeClient, stripeCallWorstCaseMs } from "../../lib/stripe/client.ts";
 
 const env = {
   STRIPE_PRICE_MONTHLY: "price_monthly_test",
   STRIPE_PRICE_ANNUAL: "price_annual_test",
+  STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
 };
 
 function post(app: TestApp, path: string, cookie: string, body: unknown) {
@@ -20,6 +28,12 @@ function post(app: TestApp, path: string, cookie: string, body: unknown) {
     headers: sessionHeaders(cookie),
     body: JSON.stringify(body),
   });
+}
+
+async function signInWithCustomer(app: TestApp, email: string, customer: string) {
+  const { cookie } = await signIn(app, email);
+  await app.db.sql`update users set stripe_customer_id = ${customer} where email = ${email}`;
+  return cookie;
 }
 
 Deno.test("a Stripe that never answers: checkout and portal give up with 502 after timeout and retry", async () => {
@@ -66,4 +80,47 @@ Deno.test("the production Stripe client gives up within 30 seconds per call", ()
   assert.ok(stripeCallWorstCaseMs() < 30_000, `${stripeCallWorstCaseMs()} ms`);
   assert.equal(stripeCallWorstCaseMs(300, 1), 2 * 300 + 500);
   assert.equal(stripeCallWorstCaseMs(1_000, 3), 4 * 1_000 + 500 + 1_000 + 2_000);
+});
+
+Deno.test("checkouts waiting on a stuck Stripe hold no database connection", async () => {
+  const stuck = startStuckServer();
+  // Longer than the health check's own 3 s wait for the database, so a held pool would show.
+  const stripe = createStripeClient({
+    apiKey: "sk_test_stuck",
+    apiBase: stuck.url,
+    timeoutMs: 5_000,
+    maxNetworkRetries: 0,
+  });
+  const app = await createTestApp({ env, stripe, db: await createTestDatabase({ poolSize: 2 }) });
+  try {
+    const cookies = [
+      await signInWithCustomer(app, "one@example.com", "cus_one"),
+      await signInWithCustomer(app, "two@example.com", "cus_two"),
+    ];
+    let checkoutsSettled = false;
+    const checkouts = Promise.all(
+      cookies.map((cookie) =>
+        post(app, "/api/stripe/checkout", cookie, { cadence: "annual", reg36Waiver: false })
+      ),
+    ).finally(() => checkoutsSettled = true);
+    await stuck.received(2);
+
+    const health = await app.fetch("/healthz");
+    assert.equal(health.status, 200, JSON.stringify(await health.json()));
+    const event = stripeEvent(
+      "customer.subscription.created",
+      subscriptionObject("sub_meanwhile", "cus_one", "active"),
+    );
+    assert.equal(await deliverOk(app, event), "ok", "webhooks are processed meanwhile");
+    assert.equal(checkoutsSettled, false, "and both checkouts were still waiting on Stripe");
+
+    stuck.close();
+    for (const response of await checkouts) {
+      assert.equal(response.status, 502);
+      await response.body?.cancel();
+    }
+  } finally {
+    stuck.close();
+    await app.close();
+  }
 });
