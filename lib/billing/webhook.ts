@@ -12,7 +12,7 @@ import Stripe from "stripe";
 import { z } from "zod";
 import type { Services } from "../services.ts";
 import type { Tx } from "../db/client.ts";
-import { withTransaction } from "../db/client.ts";
+import { withSavepoint, withTransaction } from "../db/client.ts";
 import { EVENT_HANDLERS, type StripeEventEnvelope } from "./events.ts";
 
 export const WEBHOOK_MAX_BYTES = 1024 * 1024;
@@ -128,8 +128,10 @@ export async function applyRecordedEvent(
     return "ignored";
   }
   try {
-    await tx.savepoint((sp) =>
-      handler({ tx: sp, event, log: services.log, now: services.now(), stripe: services.stripe })
+    await withSavepoint(
+      tx,
+      (sp) =>
+        handler({ tx: sp, event, log: services.log, now: services.now(), stripe: services.stripe }),
     );
   } catch (error) {
     if (isInfrastructureFailure(error)) throw error;

@@ -43,8 +43,39 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
  * propagates). Inside `fn`, use only `tx` — the pool may have no spare connection.
  */
 export function withTransaction<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return sql.begin((tx) => fn(tx)) as Promise<T>;
+  return sql.begin((tx) => unlessConnectionLost(fn(tx))) as Promise<T>;
 }
+
+/** Run `fn` under a savepoint: if it throws, its writes are undone and the transaction goes on. */
+export function withSavepoint<T>(tx: Tx, fn: (sp: Tx) => Promise<T>): Promise<T> {
+  return tx.savepoint((sp) => unlessConnectionLost(fn(sp))) as Promise<T>;
+}
+
+/**
+ * When the connection under a transaction dies, postgres.js (3.4.9) rejects the transaction by
+ * itself. If the callback fails too, postgres.js then writes ROLLBACK to the dead socket from a
+ * timer, where the error escapes every promise, stops the process and leaves that pooled
+ * connection unusable. So a callback that failed because its connection is gone never settles:
+ * the transaction's own rejection is the answer, and nothing is written to the dead connection.
+ */
+async function unlessConnectionLost<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (CONNECTION_LOST.has((error as { code?: unknown } | null)?.code as string)) {
+      return await new Promise<never>(() => {});
+    }
+    throw error;
+  }
+}
+
+/** Errors postgres.js reports only once the connection's socket has closed or is closing. */
+const CONNECTION_LOST = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "ECONNRESET",
+  "EPIPE",
+]);
 
 /** A short description of a connection URL that is safe to log (no password). */
 export function describeDatabaseUrl(url: string): string {
