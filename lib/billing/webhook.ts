@@ -27,9 +27,16 @@ export interface WebhookAnswer {
   body: { status: EventOutcome } | { error: string; message: string };
 }
 
+// PostgreSQL text cannot hold NUL, and no Stripe id or type has any control character.
+const printable = (field: string) =>
+  z.string().min(1, `has no ${field}`).max(255).refine(
+    (value) => ![...value].some((c) => c < " " || c === "\u007f"),
+    "has control characters",
+  );
+
 const Envelope = z.object({
-  id: z.string().min(1, "has no id").max(255),
-  type: z.string().min(1, "has no type").max(255),
+  id: printable("id"),
+  type: printable("type"),
   created: z.number().int().nonnegative(),
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
 });

@@ -64,6 +64,26 @@ Deno.test("webhook answers: every refusal has its status and stores nothing", as
       assert.match((await missing.json()).message, /id has no id/);
     });
 
+    await t.step("signed, but an id or type with control characters → 400", async () => {
+      const event = JSON.parse(body);
+      for (
+        const broken of [
+          { ...event, id: "evt_with_\u0000_nul" },
+          { ...event, id: "evt_line\nbreak" },
+          { ...event, type: "invoice.paid\u0000" },
+          { ...event, type: "customer.subscription.updated\r\n" },
+        ]
+      ) {
+        const payload = JSON.stringify(broken);
+        const response = await post(await signedHeaders(payload), payload);
+        assert.equal(response.status, 400, payload);
+        assert.deepEqual(await response.json(), {
+          error: "invalid_event",
+          message: `The event ${broken.id === event.id ? "type" : "id"} has control characters`,
+        });
+      }
+    });
+
     await t.step("a body over 1 MiB → 413, before it is read", async () => {
       const huge = "x".repeat(1024 * 1024 + 1);
       const response = await post({
