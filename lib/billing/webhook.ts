@@ -129,7 +129,7 @@ export async function applyRecordedEvent(
   event: StripeEventEnvelope,
   services: Pick<Services, "log" | "now" | "stripe">,
 ): Promise<"ok" | "ignored" | "handler_error"> {
-  const handler = EVENT_HANDLERS[event.type];
+  const handler = EVENT_HANDLERS.get(event.type);
   if (!handler) {
     await tx`update stripe_events set processed_at = ${services.now()} where event_id = ${event.id}`;
     return "ignored";

@@ -139,6 +139,20 @@ Deno.test("each event is recorded and applied once; unknown types are recorded a
   }
 });
 
+Deno.test("types named like members of every JavaScript object are unknown types too", async () => {
+  const app = await createTestApp({ env });
+  try {
+    for (const type of ["constructor", "toString", "hasOwnProperty", "__proto__", "valueOf"]) {
+      assert.equal(await deliverOk(app, stripeEvent(type, { id: "obj_1" })), "ignored", type);
+    }
+    const rows = await auditRows(app);
+    assert.equal(rows.length, 5);
+    assert.ok(rows.every((r) => r.processedAt instanceof Date && r.error === null));
+  } finally {
+    await app.close();
+  }
+});
+
 Deno.test("stored payloads are capped at 16 KiB and marked truncated", async () => {
   const app = await createTestApp({ env });
   try {
