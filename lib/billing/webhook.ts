@@ -61,6 +61,9 @@ export async function receiveStripeWebhook(
   const secret = services.config.stripe.webhookSecret;
   if (!secret) return refuse(503, "webhook_not_configured", "STRIPE_WEBHOOK_SECRET is not set");
   if (!signature) return refuse(400, "missing_signature", "The Stripe-Signature header is missing");
+  // The SDK reports an empty payload as a signature failure, which would send the sender looking
+  // in the wrong place.
+  if (!rawBody) return refuse(400, "empty_body", "The request body is empty");
 
   if (signedInTheFuture(signature)) {
     services.log.warn("stripe.signature_rejected", { reason: "timestamp in the future" });

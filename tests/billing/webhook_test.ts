@@ -53,6 +53,15 @@ Deno.test("webhook answers: every refusal has its status and stores nothing", as
       }
     });
 
+    await t.step("a signed empty body → 400 saying so, not a bad signature", async () => {
+      const response = await post(await signedHeaders(""), "");
+      assert.equal(response.status, 400);
+      assert.deepEqual(await response.json(), {
+        error: "empty_body",
+        message: "The request body is empty",
+      });
+    });
+
     await t.step("signed but not JSON → 400; signed JSON without an id → 400", async () => {
       const notJson = '{"id": "evt_1", truncated';
       const response = await post(await signedHeaders(notJson), notJson);
