@@ -95,6 +95,14 @@ export function randomText(random: Random, length: number): string {
   return text;
 }
 
+/** Junk for a header value: Latin-1 without CR, LF, NUL or DEL, as HTTP carries it. */
+export function headerText(random: Random, length: number): string {
+  return [...randomText(random, length)]
+    .map((c) => String.fromCharCode(0x20 + (c.codePointAt(0)! % 0xdf)))
+    .join("")
+    .replaceAll("\x7f", "?");
+}
+
 /** `value` with one field (at any depth) removed, retyped or replaced by something hostile. */
 export function mutate(random: Random, value: Record<string, unknown>): Record<string, unknown> {
   const copy = structuredClone(value);
@@ -110,6 +118,7 @@ export function mutate(random: Random, value: Record<string, unknown>): Record<s
   const keys = Object.keys(target);
   const key = keys.length && random.chance(0.85) ? random.pick(keys) : nastyString(random);
   if (random.chance(0.25)) delete target[key];
-  else target[key] = nastyValue(random);
+  // Defined, not assigned: a key such as `__proto__` must become a field, as JSON.parse makes it.
+  else Object.defineProperty(target, key, { value: nastyValue(random), enumerable: true });
   return copy;
 }
