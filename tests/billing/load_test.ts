@@ -173,6 +173,8 @@ Deno.test({
         new Set(events.map((event) => event.id)),
       );
       assert.ok(audit.every((row) => row.processedAt !== null && row.error === null));
+      assert.equal(app.logs.records("stripe.processed").length, 200, "each applied once");
+      assert.equal(app.logs.records("stripe.duplicate_delivery").length, 800);
 
       // Every referred person paid money, so every referral converted and credited each side once.
       const referrals = await sql<{ id: number; convertedAt: Date | null }[]>`
