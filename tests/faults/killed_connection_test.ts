@@ -19,6 +19,8 @@ import {
 import { createUser, reload } from "../helpers/users.ts";
 import { assertLedgerExplainsCredit } from "../helpers/ledger.ts";
 import { holdLock } from "../helpers/locks.ts";
+import { startStuckServer } from "../helpers/stuck_server.ts";
+import { createStripeClient } from "../../lib/stripe/client.ts";
 
 async function post(url: string, event: TestEvent): Promise<Response> {
   const body = JSON.stringify(event);
@@ -118,6 +120,62 @@ Deno.test({
       assert.equal(health.status, 200, "the pool replaced the killed connections");
       await health.body?.cancel();
     } finally {
+      await app.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a connection killed while the webhook waits on Stripe inside its transaction: 5xx, no crash",
+  ignore: !ON_REAL_SERVER,
+  async fn() {
+    // Two updates stamped with the same second make the handler ask Stripe, mid-transaction.
+    const stripeApi = startStuckServer();
+    const stripe = createStripeClient({
+      apiKey: "sk_test_held",
+      apiBase: stripeApi.url,
+      maxNetworkRetries: 0,
+    });
+    const app = await createTestApp({ env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET }, stripe });
+    try {
+      const url = `${await app.listen()}/api/stripe/webhook`;
+      const sql = app.db.sql;
+      const user = await createUser(sql);
+      const customer = user.stripeCustomerId!;
+      const second = { created: 1_800_000_000 };
+      const created = stripeEvent(
+        "customer.subscription.created",
+        subscriptionObject("sub_asking", customer, "trialing"),
+        second,
+      );
+      assert.equal(await deliverOk(app, created), "ok");
+      const updated = stripeEvent(
+        "customer.subscription.updated",
+        subscriptionObject("sub_asking", customer, "active"),
+        second,
+      );
+
+      const answer = post(url, updated);
+      await stripeApi.received(1);
+      const [waiting] = await sql<{ pid: number }[]>`
+        select pid from pg_stat_activity
+        where datname = current_database() and state = 'idle in transaction'`;
+      await sql`select pg_terminate_backend(${waiting.pid})`;
+      const failed = await answer;
+      assert.equal(failed.status, 500);
+      await failed.body?.cancel();
+
+      // Stripe answers after the connection is gone; the handler must not write to it.
+      await stripeApi.answer(subscriptionObject("sub_asking", customer, "active"));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      const [{ count }] = await sql`
+        select count(*)::int from stripe_events where event_id = ${updated.id}`;
+      assert.equal(count, 0, "no audit row for the failed delivery");
+      assert.equal((await reload(sql, user)).stripeSubscriptionStatus, "trialing");
+    } finally {
+      stripeApi.close();
       await app.close();
     }
   },

@@ -1,7 +1,7 @@
 /**
- * A server that accepts connections, reads what it is sent and never answers: what a Stripe
- * API in trouble looks like from the SDK. It counts the requests it swallowed, so a test can
- * see how many attempts the client made.
+ * A server that accepts connections, reads what it is sent and does not answer: what a Stripe
+ * API in trouble looks like from the SDK. It counts the requests it holds, so a test can see how
+ * many attempts the client made, and answers them only when the test says so.
  */
 
 export interface StuckServer {
@@ -10,6 +10,8 @@ export interface StuckServer {
   requests(): number;
   /** Resolves once `count` requests have arrived. */
   received(count: number): Promise<void>;
+  /** Answer every request held so far with 200 and this JSON (then close its connection). */
+  answer(body: unknown): Promise<void>;
   close(): void;
 }
 
@@ -40,6 +42,21 @@ export function startStuckServer(): StuckServer {
       const { promise, resolve } = Promise.withResolvers<void>();
       waiting.push({ count, resolve });
       return promise;
+    },
+    async answer(body) {
+      const json = new TextEncoder().encode(JSON.stringify(body));
+      const head = new TextEncoder().encode(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" +
+          `content-length: ${json.length}\r\nconnection: close\r\n\r\n`,
+      );
+      for (const conn of connections) {
+        for (const bytes of [head, json]) {
+          for (let written = 0; written < bytes.length;) {
+            written += await conn.write(bytes.subarray(written));
+          }
+        }
+        await conn.closeWrite();
+      }
     },
     close() {
       if (closed) return;
