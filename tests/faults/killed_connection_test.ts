@@ -1,8 +1,9 @@
 /**
  * The database connection dies in the middle of a webhook's transaction. The test pauses the
- * handler at a known point by holding a row lock it needs, finds the waiting backend with
- * `pg_blocking_pids`, and terminates it: the delivery must fail with a 5xx, leave nothing behind
- * (no audit row, no half-applied change), and Stripe's next attempt must apply it once.
+ * handler at a known point — waiting for a row lock the test holds (found with
+ * `pg_blocking_pids`), or waiting on a Stripe the test controls — and terminates its backend: the
+ * delivery must fail with a 5xx, leave nothing behind (no audit row, no half-applied change), never
+ * take the process down, and Stripe's next attempt must apply it once.
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
