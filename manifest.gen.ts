@@ -7,24 +7,25 @@ import * as $2 from "./routes/_app.tsx";
 import * as $3 from "./routes/_error.tsx";
 import * as $4 from "./routes/_middleware.ts";
 import * as $5 from "./routes/api/_error.ts";
-import * as $6 from "./routes/api/auth/login.ts";
-import * as $7 from "./routes/api/auth/logout.ts";
-import * as $8 from "./routes/api/auth/me.ts";
-import * as $9 from "./routes/api/stripe/checkout.ts";
-import * as $10 from "./routes/api/stripe/portal.ts";
-import * as $11 from "./routes/api/stripe/webhook.ts";
-import * as $12 from "./routes/auth/verify.tsx";
-import * as $13 from "./routes/healthz.ts";
-import * as $14 from "./routes/index.tsx";
-import * as $15 from "./routes/login.tsx";
-import * as $16 from "./routes/logout.ts";
-import * as $17 from "./routes/pricing.tsx";
-import * as $18 from "./routes/r/[code].ts";
-import * as $19 from "./routes/referrals.tsx";
-import * as $20 from "./islands/BillingPortalButton.tsx";
-import * as $21 from "./islands/CheckoutPicker.tsx";
-import * as $22 from "./islands/CopyLink.tsx";
-import * as $23 from "./islands/ReferralCalculator.tsx";
+import * as $6 from "./routes/api/admin/events/[id].ts";
+import * as $7 from "./routes/api/auth/login.ts";
+import * as $8 from "./routes/api/auth/logout.ts";
+import * as $9 from "./routes/api/auth/me.ts";
+import * as $10 from "./routes/api/stripe/checkout.ts";
+import * as $11 from "./routes/api/stripe/portal.ts";
+import * as $12 from "./routes/api/stripe/webhook.ts";
+import * as $13 from "./routes/auth/verify.tsx";
+import * as $14 from "./routes/healthz.ts";
+import * as $15 from "./routes/index.tsx";
+import * as $16 from "./routes/login.tsx";
+import * as $17 from "./routes/logout.ts";
+import * as $18 from "./routes/pricing.tsx";
+import * as $19 from "./routes/r/[code].ts";
+import * as $20 from "./routes/referrals.tsx";
+import * as $21 from "./islands/BillingPortalButton.tsx";
+import * as $22 from "./islands/CheckoutPicker.tsx";
+import * as $23 from "./islands/CopyLink.tsx";
+import * as $24 from "./islands/ReferralCalculator.tsx";
 
 const manifest: Manifest = {
   routes: {
@@ -34,26 +35,27 @@ const manifest: Manifest = {
     "./routes/_error.tsx": $3,
     "./routes/_middleware.ts": $4,
     "./routes/api/_error.ts": $5,
-    "./routes/api/auth/login.ts": $6,
-    "./routes/api/auth/logout.ts": $7,
-    "./routes/api/auth/me.ts": $8,
-    "./routes/api/stripe/checkout.ts": $9,
-    "./routes/api/stripe/portal.ts": $10,
-    "./routes/api/stripe/webhook.ts": $11,
-    "./routes/auth/verify.tsx": $12,
-    "./routes/healthz.ts": $13,
-    "./routes/index.tsx": $14,
-    "./routes/login.tsx": $15,
-    "./routes/logout.ts": $16,
-    "./routes/pricing.tsx": $17,
-    "./routes/r/[code].ts": $18,
-    "./routes/referrals.tsx": $19,
+    "./routes/api/admin/events/[id].ts": $6,
+    "./routes/api/auth/login.ts": $7,
+    "./routes/api/auth/logout.ts": $8,
+    "./routes/api/auth/me.ts": $9,
+    "./routes/api/stripe/checkout.ts": $10,
+    "./routes/api/stripe/portal.ts": $11,
+    "./routes/api/stripe/webhook.ts": $12,
+    "./routes/auth/verify.tsx": $13,
+    "./routes/healthz.ts": $14,
+    "./routes/index.tsx": $15,
+    "./routes/login.tsx": $16,
+    "./routes/logout.ts": $17,
+    "./routes/pricing.tsx": $18,
+    "./routes/r/[code].ts": $19,
+    "./routes/referrals.tsx": $20,
   },
   islands: {
-    "./islands/BillingPortalButton.tsx": $20,
-    "./islands/CheckoutPicker.tsx": $21,
-    "./islands/CopyLink.tsx": $22,
-    "./islands/ReferralCalculator.tsx": $23,
+    "./islands/BillingPortalButton.tsx": $21,
+    "./islands/CheckoutPicker.tsx": $22,
+    "./islands/CopyLink.tsx": $23,
+    "./islands/ReferralCalculator.tsx": $24,
   },
 };
 

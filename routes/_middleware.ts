@@ -9,7 +9,10 @@ export const handler = define.middleware(async (ctx) => {
   if (ref !== null && ctx.req.method === "GET" && !ctx.url.pathname.startsWith("/api/")) {
     const clean = new URL(ctx.url);
     clean.searchParams.delete("ref");
-    return await captureReferral(ctx.state, ref, `${clean.pathname}${clean.search}`);
+    // The path is the visitor's own: `//evil.example/?ref=…` must not become a Location of
+    // `//evil.example/`, so it goes through ctx.redirect like every other redirect.
+    const onward = ctx.redirect(`${clean.pathname}${clean.search}`, 303);
+    return await captureReferral(ctx.state, ref, onward);
   }
   return await ctx.next();
 });

@@ -1,12 +1,12 @@
 /**
  * Starting a subscription: Stripe Checkout for one of the two plans. The server enforces the
- * Reg-36 waiver for monthly plans and records it as evidence in the same transaction that
- * decides to proceed; nobody with a live subscription can start a second one.
+ * Reg-36 waiver for monthly plans and records it as evidence before the person is sent to pay;
+ * nobody with a live subscription can start a second one.
  */
 import type Stripe from "stripe";
 import type { Services } from "../services.ts";
-import type { User } from "../auth/users.ts";
-import { withTransaction } from "../db/client.ts";
+import type { Logger } from "../log.ts";
+import { findUserById, type User } from "../auth/users.ts";
 import { HttpError } from "../web/define.ts";
 import { ANNUAL_TRIAL_DAYS, type Cadence, LIVE_STATUSES, priceFor } from "./plans.ts";
 import { REG36_WAIVER } from "./waiver.ts";
@@ -44,33 +44,41 @@ export async function startCheckout(
   }
   assertNoLiveSubscription(user);
 
+  // No transaction spans a Stripe call: a slow or stuck Stripe must not hold a database
+  // connection for the length of the SDK's timeout, or a few waiting checkouts would starve the
+  // pool that webhooks and pages share.
+  const customer = await callStripe(log, user, () => ensureStripeCustomer(db, stripe, user));
+  // A webhook may have started a subscription while this request was on its way.
+  const current = await findUserById(db, user.id);
+  if (current) assertNoLiveSubscription(current);
+  const session = await callStripe(log, user, async () => {
+    const created = await stripe.checkout.sessions.create(
+      checkoutParams(config.siteUrl, user, customer, price, request.cadence),
+    );
+    if (!created.url) throw new Error("Stripe returned a Checkout session without a URL");
+    return { id: created.id, url: created.url };
+  });
+  // The person gets the session's URL only once the evidence is stored: no waiver, no payment.
+  if (request.cadence === "monthly") {
+    await db`
+      insert into consents (user_id, kind, text_version, accepted_at, ip, user_agent,
+                            checkout_session_id)
+      values (${user.id}, 'reg36_waiver', ${REG36_WAIVER.version}, ${services.now()},
+              ${origin.ip}, ${origin.userAgent?.slice(0, 512) ?? null}, ${session.id})`;
+  }
+  log.info("stripe.checkout.created", {
+    user_id: user.id,
+    session_id: session.id,
+    cadence: request.cadence,
+  });
+  return { url: session.url };
+}
+
+/** A Stripe API call; its failure becomes a 502 that says whether Stripe refused or was away. */
+async function callStripe<T>(log: Logger, user: User, call: () => Promise<T>): Promise<T> {
   try {
-    const customer = await ensureStripeCustomer(db, stripe, user);
-    const session = await withTransaction(db, async (tx) => {
-      // Serialises checkouts of one person, and re-checks what a webhook may just have changed.
-      const [current] = await tx<User[]>`select * from users where id = ${user.id} for update`;
-      assertNoLiveSubscription(current);
-      const session = await stripe.checkout.sessions.create(
-        checkoutParams(config.siteUrl, user, customer, price, request.cadence),
-      );
-      if (request.cadence === "monthly") {
-        await tx`
-          insert into consents (user_id, kind, text_version, accepted_at, ip, user_agent,
-                                checkout_session_id)
-          values (${user.id}, 'reg36_waiver', ${REG36_WAIVER.version}, ${services.now()},
-                  ${origin.ip}, ${origin.userAgent?.slice(0, 512) ?? null}, ${session.id})`;
-      }
-      return session;
-    });
-    if (!session.url) throw new Error("Stripe returned a Checkout session without a URL");
-    log.info("stripe.checkout.created", {
-      user_id: user.id,
-      session_id: session.id,
-      cadence: request.cadence,
-    });
-    return { url: session.url };
+    return await call();
   } catch (error) {
-    if (error instanceof HttpError) throw error;
     log.error("stripe.checkout.create_failed", { user_id: user.id, error });
     throw stripeFailure(error);
   }

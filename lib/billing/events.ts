@@ -207,12 +207,16 @@ export async function invoicePaid(ctx: EventContext): Promise<void> {
 /** Recorded in the audit table; access does not change until the subscription does. */
 export async function auditOnly(_ctx: EventContext): Promise<void> {}
 
-export const EVENT_HANDLERS: Record<string, EventHandler> = {
-  "checkout.session.completed": checkoutSessionCompleted,
-  "customer.subscription.created": customerSubscriptionCreated,
-  "customer.subscription.updated": customerSubscriptionUpdated,
-  "customer.subscription.deleted": customerSubscriptionDeleted,
-  "invoice.paid": invoicePaid,
-  "invoice.payment_failed": auditOnly,
-  "charge.refunded": auditOnly,
-};
+/**
+ * A Map, not an object literal: the event type comes from outside, and a plain object would
+ * "find" handlers such as `constructor` or `toString` on its prototype.
+ */
+export const EVENT_HANDLERS: ReadonlyMap<string, EventHandler> = new Map([
+  ["checkout.session.completed", checkoutSessionCompleted],
+  ["customer.subscription.created", customerSubscriptionCreated],
+  ["customer.subscription.updated", customerSubscriptionUpdated],
+  ["customer.subscription.deleted", customerSubscriptionDeleted],
+  ["invoice.paid", invoicePaid],
+  ["invoice.payment_failed", auditOnly],
+  ["charge.refunded", auditOnly],
+]);

@@ -12,7 +12,7 @@ import Stripe from "stripe";
 import { z } from "zod";
 import type { Services } from "../services.ts";
 import type { Tx } from "../db/client.ts";
-import { withTransaction } from "../db/client.ts";
+import { withSavepoint, withTransaction } from "../db/client.ts";
 import { EVENT_HANDLERS, type StripeEventEnvelope } from "./events.ts";
 
 export const WEBHOOK_MAX_BYTES = 1024 * 1024;
@@ -27,9 +27,16 @@ export interface WebhookAnswer {
   body: { status: EventOutcome } | { error: string; message: string };
 }
 
+// PostgreSQL text cannot hold NUL, and no Stripe id or type has any control character.
+const printable = (field: string) =>
+  z.string().min(1, `has no ${field}`).max(255).refine(
+    (value) => ![...value].some((c) => c < " " || c === "\u007f"),
+    "has control characters",
+  );
+
 const Envelope = z.object({
-  id: z.string().min(1, "has no id").max(255),
-  type: z.string().min(1, "has no type").max(255),
+  id: printable("id"),
+  type: printable("type"),
   created: z.number().int().nonnegative(),
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
 });
@@ -54,6 +61,9 @@ export async function receiveStripeWebhook(
   const secret = services.config.stripe.webhookSecret;
   if (!secret) return refuse(503, "webhook_not_configured", "STRIPE_WEBHOOK_SECRET is not set");
   if (!signature) return refuse(400, "missing_signature", "The Stripe-Signature header is missing");
+  // The SDK reports an empty payload as a signature failure, which would send the sender looking
+  // in the wrong place.
+  if (!rawBody) return refuse(400, "empty_body", "The request body is empty");
 
   if (signedInTheFuture(signature)) {
     services.log.warn("stripe.signature_rejected", { reason: "timestamp in the future" });
@@ -140,14 +150,16 @@ export async function applyRecordedEvent(
   event: StripeEventEnvelope,
   services: Pick<Services, "log" | "now" | "stripe">,
 ): Promise<"ok" | "ignored" | "handler_error"> {
-  const handler = EVENT_HANDLERS[event.type];
+  const handler = EVENT_HANDLERS.get(event.type);
   if (!handler) {
     await markProcessed(tx, event.id, services.now());
     return "ignored";
   }
   try {
-    await tx.savepoint((sp) =>
-      handler({ tx: sp, event, log: services.log, now: services.now(), stripe: services.stripe })
+    await withSavepoint(
+      tx,
+      (sp) =>
+        handler({ tx: sp, event, log: services.log, now: services.now(), stripe: services.stripe }),
     );
   } catch (error) {
     if (isInfrastructureFailure(error)) throw error;

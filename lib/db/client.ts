@@ -46,7 +46,68 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
  * propagates). Inside `fn`, use only `tx` — the pool may have no spare connection.
  */
 export function withTransaction<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return sql.begin((tx) => fn(tx)) as Promise<T>;
+  let ended = false;
+  const transaction = sql.begin((tx) =>
+    unlessConnectionLost(fn(refusingAfterEnd(tx, () => ended)))
+  ) as Promise<T>;
+  const end = () => {
+    ended = true;
+  };
+  transaction.then(end, end);
+  return transaction;
+}
+
+/** Run `fn` under a savepoint: if it throws, its writes are undone and the transaction goes on. */
+export function withSavepoint<T>(tx: Tx, fn: (sp: Tx) => Promise<T>): Promise<T> {
+  const ended = transactionEnded.get(tx) ?? (() => false);
+  return tx.savepoint((sp) => unlessConnectionLost(fn(refusingAfterEnd(sp, ended)))) as Promise<T>;
+}
+
+/*
+ * When the connection under a transaction dies, postgres.js (3.4.9) rejects the transaction by
+ * itself, but any query still sent on it — the ROLLBACK it sends when the callback fails too, or
+ * the callback's next query after an await on something else (Stripe) — is written to the dead
+ * socket from a timer, where the error escapes every promise, stops the process and leaves that
+ * pooled connection unusable. So nothing is ever sent on a transaction that has ended: its
+ * queries are refused, and a callback that failed because the connection is gone never settles
+ * (the transaction's own rejection is the answer).
+ */
+
+async function unlessConnectionLost<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (CONNECTION_LOST.has((error as { code?: unknown } | null)?.code as string)) {
+      return await new Promise<never>(() => {});
+    }
+    throw error;
+  }
+}
+
+/** Errors postgres.js reports only once the connection's socket has closed or is closing. */
+const CONNECTION_LOST = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "ECONNRESET",
+  "EPIPE",
+]);
+
+const transactionEnded = new WeakMap<Tx, () => boolean>();
+
+/** `tx`, except that a query made after the transaction ended fails instead of being sent. */
+function refusingAfterEnd(tx: Tx, ended: () => boolean): Tx {
+  const guarded = new Proxy(tx, {
+    apply(target, self, args) {
+      if (ended()) {
+        throw Object.assign(new Error("the transaction has already ended"), {
+          code: "CONNECTION_CLOSED",
+        });
+      }
+      return Reflect.apply(target, self, args);
+    },
+  });
+  transactionEnded.set(guarded, ended);
+  return guarded;
 }
 
 /** A short description of a connection URL that is safe to log (no password). */

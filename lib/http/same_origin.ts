@@ -4,8 +4,8 @@
  * Hono's `csrf()` only looks at form content types; a cookie-authenticated JSON POST needs the
  * same protection. Browsers say where a request comes from (`Sec-Fetch-Site`, which pages cannot
  * forge, and `Origin`), so:
- * - a request a browser marks cross-site or same-site, or whose `Origin` is another site, is
- *   refused, cookies or not;
+ * - a request a browser marks cross-site or same-site, or whose `Origin` is not ours (`null`
+ *   included) without `Sec-Fetch-Site: same-origin`, is refused, cookies or not;
  * - a request carrying the session cookie must prove it is same-origin (`Sec-Fetch-Site:
  *   same-origin` or our own `Origin`);
  * - requests without cookies and without browser markings (Stripe's webhooks, API clients with a
@@ -27,11 +27,12 @@ export function sameOriginGuard(
     const fetchSite = c.req.header("sec-fetch-site");
     const ownOrigin = origin !== undefined &&
       [siteOrigin, new URL(c.req.url).origin].includes(origin);
-    // "null" is what browsers send when they withhold the origin; it proves nothing either way.
-    const foreignOrigin = origin !== undefined && origin !== "null" && !ownOrigin;
+    const proven = ownOrigin || fetchSite === "same-origin";
+    // An origin that is not ours — including "null", which a sandboxed frame on any site can
+    // send — is foreign unless the browser itself vouches that the request is same-origin.
+    const foreignOrigin = origin !== undefined && !proven;
     const crossSite = foreignOrigin || fetchSite === "cross-site" || fetchSite === "same-site";
     const hasSession = cookiePattern.test(c.req.header("cookie") ?? "");
-    const proven = ownOrigin || fetchSite === "same-origin";
     if (crossSite || (hasSession && !proven)) {
       return apiError(403, "Cross-site requests are not allowed", "cross_site_request");
     }

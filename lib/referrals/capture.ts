@@ -57,17 +57,17 @@ export async function recordReferral(
 }
 
 /**
- * Answer a referral link: remember a valid code for a visitor without an account, then go on to
- * `location`. Signed-in people and unknown codes are sent on without a cookie.
+ * Answer a referral link: remember a valid code for a visitor without an account on the way to
+ * `redirect` (which the route builds with `ctx.redirect`, so it never leaves the site). Signed-in
+ * people and unknown codes are sent on without a cookie.
  */
 export async function captureReferral(
   state: { config: Config; db: Queryable; user: unknown },
   code: string,
-  location: string,
+  redirect: Response,
 ): Promise<Response> {
-  const headers = new Headers({ location });
   if (!state.user && await referralCodeExists(state.db, code)) {
-    headers.append("set-cookie", referralCookie(state.config, code));
+    redirect.headers.append("set-cookie", referralCookie(state.config, code));
   }
-  return new Response(null, { status: 303, headers });
+  return redirect;
 }

@@ -54,10 +54,14 @@ export function creditDaysLeft(user: { creditUntil: Date | null }, now: Date): n
 /**
  * The ledger replayed: what `credit_until` must be if every grant is accounted for. Null when
  * the person never had credit.
+ *
+ * Grants are replayed in the order they were written (`id`), not by `granted_at`: a grant reads
+ * the clock before it waits for the person's row lock, so under concurrency a grant stamped
+ * earlier can be applied after one stamped later.
  */
 export async function creditUntilFromLedger(db: Queryable, userId: number): Promise<Date | null> {
   const grants = await db<{ days: number; grantedAt: Date }[]>`
-    select days, granted_at from credit_grants where user_id = ${userId} order by granted_at, id`;
+    select days, granted_at from credit_grants where user_id = ${userId} order by id`;
   let until: number | null = null;
   for (const grant of grants) {
     until = Math.max(grant.grantedAt.getTime(), until ?? 0) + grant.days * DAY_MS;

@@ -22,8 +22,9 @@ export interface Context<State> {
   /** Continue with the next middleware, then the route itself. */
   next(): Promise<Response>;
   /**
-   * Redirect (302 by default). A location starting with `//` is treated as a local path, never
-   * as another host.
+   * Redirect (302 by default). A location that a browser would read as another host (`//host`,
+   * `/\host`, `/<tab>/host`, …) is treated as a local path instead. Absolute URLs pass as they
+   * are: never build one from request input.
    */
   redirect(location: string, status?: 301 | 302 | 303 | 307 | 308): Response;
 }

@@ -91,10 +91,20 @@ function createContext<E extends Env>(c: HonoContext<E>, state: unknown): Contex
     remoteAddr: peerAddress(c),
     next: () => Promise.reject(new HttpError(404)),
     redirect(location, status = 302) {
-      const safe = location.replace(/^[/\\]{2,}/, "/");
-      return new Response(null, { status, headers: { location: safe } });
+      return new Response(null, { status, headers: { location: onThisHost(location) } });
     },
   };
+}
+
+/**
+ * A redirect target as a browser will read it, minus any jump to another host. Browsers drop
+ * tabs and newlines and trim spaces and control characters (which a header cannot carry anyway),
+ * and take backslashes for slashes; after that, two or more leading slashes name a host, so they
+ * fold into one. An absolute URL is the caller's explicit choice and passes unchanged.
+ */
+function onThisHost(location: string): string {
+  const printable = [...location].filter((c) => c >= " " && c !== "\u007f").join("").trim();
+  return printable.replace(/^[/\\]{2,}/, "/");
 }
 
 /** What failure rendering needs; route modules are opaque here, so state is `unknown`. */

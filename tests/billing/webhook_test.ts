@@ -53,6 +53,15 @@ Deno.test("webhook answers: every refusal has its status and stores nothing", as
       }
     });
 
+    await t.step("a signed empty body → 400 saying so, not a bad signature", async () => {
+      const response = await post(await signedHeaders(""), "");
+      assert.equal(response.status, 400);
+      assert.deepEqual(await response.json(), {
+        error: "empty_body",
+        message: "The request body is empty",
+      });
+    });
+
     await t.step("signed but not JSON → 400; signed JSON without an id → 400", async () => {
       const notJson = '{"id": "evt_1", truncated';
       const response = await post(await signedHeaders(notJson), notJson);
@@ -62,6 +71,26 @@ Deno.test("webhook answers: every refusal has its status and stores nothing", as
       const missing = await post(await signedHeaders(noId), noId);
       assert.equal(missing.status, 400);
       assert.match((await missing.json()).message, /id has no id/);
+    });
+
+    await t.step("signed, but an id or type with control characters → 400", async () => {
+      const event = JSON.parse(body);
+      for (
+        const broken of [
+          { ...event, id: "evt_with_\u0000_nul" },
+          { ...event, id: "evt_line\nbreak" },
+          { ...event, type: "invoice.paid\u0000" },
+          { ...event, type: "customer.subscription.updated\r\n" },
+        ]
+      ) {
+        const payload = JSON.stringify(broken);
+        const response = await post(await signedHeaders(payload), payload);
+        assert.equal(response.status, 400, payload);
+        assert.deepEqual(await response.json(), {
+          error: "invalid_event",
+          message: `The event ${broken.id === event.id ? "type" : "id"} has control characters`,
+        });
+      }
     });
 
     await t.step("a body over 1 MiB → 413, before it is read", async () => {
@@ -114,6 +143,20 @@ Deno.test("each event is recorded and applied once; unknown types are recorded a
     assert.ok(rows.every((r) => r.processedAt instanceof Date && r.error === null));
     assert.equal(rows[0].payload, JSON.stringify(event), "the raw body is kept");
     assert.equal(app.logs.records("stripe.duplicate_delivery").length, 1);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("types named like members of every JavaScript object are unknown types too", async () => {
+  const app = await createTestApp({ env });
+  try {
+    for (const type of ["constructor", "toString", "hasOwnProperty", "__proto__", "valueOf"]) {
+      assert.equal(await deliverOk(app, stripeEvent(type, { id: "obj_1" })), "ignored", type);
+    }
+    const rows = await auditRows(app);
+    assert.equal(rows.length, 5);
+    assert.ok(rows.every((r) => r.processedAt instanceof Date && r.error === null));
   } finally {
     await app.close();
   }

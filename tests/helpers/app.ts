@@ -43,6 +43,8 @@ export async function createTestApp(
     db?: TestDatabase;
     payments?: "simulator";
     servedAtSiteUrl?: boolean;
+    /** A Stripe client of the test's own (e.g. one pointed at a server that never answers). */
+    stripe?: Stripe;
   } = {},
 ): Promise<TestApp> {
   const now = options.now ?? (() => new Date());
@@ -75,7 +77,7 @@ export async function createTestApp(
       now,
       migrations: await loadMigrations(),
       mailer: createMailer(config, logs.log),
-      stripe: payments?.stripe ?? null,
+      stripe: options.stripe ?? payments?.stripe ?? null,
     },
     { manifest, staticFiles: await loadStaticFiles(), assets: await loadIslandAssets() },
   );
@@ -96,7 +98,7 @@ export async function createTestApp(
     db,
     logs,
     sim: payments?.sim ?? null,
-    stripe: payments?.stripe ?? null,
+    stripe: options.stripe ?? payments?.stripe ?? null,
     fetch: async (path, init) =>
       await app.request(path, init, { remoteAddr: { hostname: "127.0.0.1" } }),
     listen,

@@ -234,6 +234,23 @@ Deno.test("parallel conversions of one person credit once (two transactions at o
   }
 });
 
+Deno.test("grants that waited for the row lock are explained in the order they were written", async () => {
+  const db = await createTestDatabase();
+  try {
+    const referrer = await createUser(db.sql);
+    // Two conversions crediting one referrer read the clock, then queue on the row lock: the one
+    // that read it later can be written first.
+    const grant = { userId: referrer.id, days: 45, reason: "admin_grant" as const };
+    const later = new Date(NOW.getTime() + 5);
+    await withTransaction(db.sql, (tx) => grantCredit(tx, grant, later));
+    await withTransaction(db.sql, (tx) => grantCredit(tx, grant, NOW));
+    assert.deepEqual((await reload(db.sql, referrer)).creditUntil, plus(90, later));
+    await assertLedgerExplainsCredit(db.sql);
+  } finally {
+    await db.close();
+  }
+});
+
 Deno.test("the ledger refuses a second credit for the same side of a referral", async () => {
   const db = await createTestDatabase();
   try {

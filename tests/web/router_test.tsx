@@ -242,6 +242,18 @@ Deno.test("ctx.redirect never sends the browser to another host", async () => {
     "/evil.example/x",
   );
   assert.deepEqual((await get("/go?to=/\\evil.example")).headers.get("location"), "/evil.example");
+
+  // Browsers drop tabs and newlines and trim spaces before they parse a Location, so these
+  // would be `//evil.example` to them.
+  for (
+    const to of ["/\t/evil.example", "/\n/evil.example", " //evil.example", "\t\\/evil.example"]
+  ) {
+    const location = (await get(`/go?to=${encodeURIComponent(to)}`)).headers.get("location")!;
+    assert.equal(new URL(location, "http://site.test/a/b").host, "site.test", JSON.stringify(to));
+  }
+  const injected = await get(`/go?to=${encodeURIComponent("/ok\r\nSet-Cookie: x=1")}`);
+  assert.equal(injected.status, 302, "a newline in a location is dropped, not a failure");
+  assert.equal(injected.headers.get("location"), "/okSet-Cookie: x=1");
 });
 
 Deno.test("route definitions that cannot work are rejected when the table is built", () => {

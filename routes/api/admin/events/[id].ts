@@ -1,0 +1,17 @@
+import { define } from "../../../../lib/define.ts";
+import { HttpError } from "../../../../lib/web/define.ts";
+import { requireAdmin } from "../../../../lib/auth/guards.ts";
+import { findRecordedEvent } from "../../../../lib/billing/audit.ts";
+
+/** A Stripe event's audit row, for operators: did it arrive, was it applied, why not. */
+export const handler = define.handlers({
+  async GET(ctx) {
+    requireAdmin(ctx);
+    const id = ctx.params.id;
+    // Ids the webhook could never have stored (too long, control characters) are simply unknown.
+    const storable = id.length <= 255 && [...id].every((c) => c >= " " && c !== "\u007f");
+    const event = storable ? await findRecordedEvent(ctx.state.db, id) : null;
+    if (!event) throw new HttpError(404, `No Stripe event ${id.slice(0, 80)} has been received`);
+    return Response.json(event, { headers: { "cache-control": "no-store" } });
+  },
+});
