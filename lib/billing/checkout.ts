@@ -1,12 +1,14 @@
 /**
  * Starting a subscription: Stripe Checkout for one of the two plans. The server enforces the
- * Reg-36 waiver for monthly plans and records it as evidence before the person is sent to pay;
+ * Reg-36 waiver for monthly plans and records it as evidence, in the transaction that decides to
+ * hand out the Checkout URL, before the person is sent to pay;
  * nobody with a live subscription can start a second one.
  */
 import type Stripe from "stripe";
 import type { Services } from "../services.ts";
 import type { Logger } from "../log.ts";
-import { findUserById, type User } from "../auth/users.ts";
+import type { User } from "../auth/users.ts";
+import { withTransaction } from "../db/client.ts";
 import { HttpError } from "../web/define.ts";
 import { ANNUAL_TRIAL_DAYS, type Cadence, LIVE_STATUSES, priceFor } from "./plans.ts";
 import { REG36_WAIVER } from "./waiver.ts";
@@ -48,9 +50,6 @@ export async function startCheckout(
   // connection for the length of the SDK's timeout, or a few waiting checkouts would starve the
   // pool that webhooks and pages share.
   const customer = await callStripe(log, user, () => ensureStripeCustomer(db, stripe, user));
-  // A webhook may have started a subscription while this request was on its way.
-  const current = await findUserById(db, user.id);
-  if (current) assertNoLiveSubscription(current);
   const session = await callStripe(log, user, async () => {
     const created = await stripe.checkout.sessions.create(
       checkoutParams(config.siteUrl, user, customer, price, request.cadence),
@@ -58,14 +57,20 @@ export async function startCheckout(
     if (!created.url) throw new Error("Stripe returned a Checkout session without a URL");
     return { id: created.id, url: created.url };
   });
-  // The person gets the session's URL only once the evidence is stored: no waiver, no payment.
-  if (request.cadence === "monthly") {
-    await db`
-      insert into consents (user_id, kind, text_version, accepted_at, ip, user_agent,
-                            checkout_session_id)
-      values (${user.id}, 'reg36_waiver', ${REG36_WAIVER.version}, ${services.now()},
-              ${origin.ip}, ${origin.userAgent?.slice(0, 512) ?? null}, ${session.id})`;
-  }
+  // One short transaction decides to hand out the session and stores the waiver evidence with
+  // that decision: no evidence, no URL. A webhook may have started a subscription meanwhile;
+  // the person's row lock orders this check against it (an abandoned session simply expires).
+  await withTransaction(db, async (tx) => {
+    const [current] = await tx<User[]>`select * from users where id = ${user.id} for update`;
+    assertNoLiveSubscription(current);
+    if (request.cadence === "monthly") {
+      await tx`
+        insert into consents (user_id, kind, text_version, accepted_at, ip, user_agent,
+                              checkout_session_id)
+        values (${user.id}, 'reg36_waiver', ${REG36_WAIVER.version}, ${services.now()},
+                ${origin.ip}, ${origin.userAgent?.slice(0, 512) ?? null}, ${session.id})`;
+    }
+  });
   log.info("stripe.checkout.created", {
     user_id: user.id,
     session_id: session.id,
