@@ -12,7 +12,7 @@ import { pressButton } from "../helpers/stripe.ts";
 import { deployableCopy, startProduction } from "../helpers/production.ts";
 import { createUser } from "../helpers/users.ts";
 import { signedHeaders, stripeEvent, subscriptionObject } from "../helpers/stripe_events.ts";
-import { connect } from "../../lib/db/client.ts";
+import { holdLock } from "../helpers/locks.ts";
 
 const SITE_URL = "https://read.markets.test";
 const ADMIN_TOKEN = "production-admin-token-0123456789abcdef";
@@ -241,15 +241,7 @@ Deno.test("SIGTERM while a webhook is stuck past the grace period: it fails clea
  */
 async function webhookStuckInsideItsTransaction(db: TestDatabase, appUrl: string, secret: string) {
   const user = await createUser(db.sql);
-  const blocker = connect(db.url, { max: 1 });
-  const locked = Promise.withResolvers<void>();
-  const released = Promise.withResolvers<void>();
-  const holding = blocker.begin(async (tx) => {
-    await tx`select id from users where id = ${user.id} for update`;
-    locked.resolve();
-    await released.promise;
-  });
-  await locked.promise;
+  const lock = await holdLock(db.sql, "select id from users where id = $1 for update", [user.id]);
   const event = stripeEvent(
     "customer.subscription.created",
     subscriptionObject(`sub_${user.id}`, user.stripeCustomerId!, "active"),
@@ -264,19 +256,8 @@ async function webhookStuckInsideItsTransaction(db: TestDatabase, appUrl: string
     async (response) => ({ status: response.status, body: await response.json() }),
     () => ({ status: "connection closed" as const, body: null }),
   );
-  await waitUntil(async () =>
-    (await db.sql`select 1 from pg_stat_activity where wait_event_type = 'Lock'`).length > 0
-  );
-  return {
-    user,
-    event,
-    delivery,
-    async release() {
-      released.resolve();
-      await holding;
-      await blocker.end();
-    },
-  };
+  await lock.waiter();
+  return { user, event, delivery, release: () => lock.release() };
 }
 
 async function waitUntil(condition: () => boolean | Promise<boolean>): Promise<void> {
