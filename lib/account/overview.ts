@@ -8,8 +8,7 @@ import type { Cadence } from "../billing/plans.ts";
 import { currentSubscription } from "../billing/subscriptions.ts";
 import { creditDaysLeft, hasPaidAccess } from "../referrals/credits.ts";
 import { type ReferralStats, referralStats } from "../referrals/stats.ts";
-
-const DAY_MS = 86_400_000;
+import { wholeDaysUntil } from "../time.ts";
 
 export type PlanView =
   | { kind: "free" }
@@ -42,10 +41,7 @@ export async function accountOverview(
       ? {
         kind: "trial",
         cadence,
-        daysLeft: Math.max(
-          0,
-          Math.ceil((user.stripeTrialEndAt.getTime() - now.getTime()) / DAY_MS),
-        ),
+        daysLeft: wholeDaysUntil(user.stripeTrialEndAt, now),
       }
       : { kind: "paid", cadence };
   }

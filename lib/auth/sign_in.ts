@@ -8,6 +8,7 @@ import type { Services } from "../services.ts";
 import { withTransaction } from "../db/client.ts";
 import { randomToken, sha256Hex } from "../crypto.ts";
 import { consumeRateLimits } from "../rate_limit.ts";
+import { DAY_MS } from "../time.ts";
 import { recordReferral } from "../referrals/capture.ts";
 import { createSession } from "./sessions.ts";
 import { emailSchema, findOrCreateUser, type User } from "./users.ts";
@@ -41,7 +42,7 @@ export async function requestSignInLink(
   const token = randomToken();
   const expiresAt = new Date(now.getTime() + SIGN_IN_LINK_MINUTES * 60_000);
   // Links expired for a day are only clutter (a day keeps "this link has expired" accurate).
-  await db`delete from login_tokens where expires_at < ${new Date(now.getTime() - 86_400_000)}`;
+  await db`delete from login_tokens where expires_at < ${new Date(now.getTime() - DAY_MS)}`;
   await db`
     insert into login_tokens (token_hash, email, next_path, referral_code, created_at, expires_at)
     values (${await sha256Hex(token)}, ${request.email}, ${request.next}, ${request.referralCode},

@@ -4,8 +4,7 @@
  * a grant starts at max(now, current credit_until), so credits stack instead of overlapping.
  */
 import type { Queryable, Tx } from "../db/client.ts";
-
-const DAY_MS = 86_400_000;
+import { DAY_MS, wholeDaysUntil } from "../time.ts";
 
 export type CreditReason = "referral_buyer" | "referral_referrer" | "admin_grant";
 
@@ -47,8 +46,7 @@ export function hasPaidAccess(
 
 /** Whole days of credit left, rounded up; 0 when none is running. */
 export function creditDaysLeft(user: { creditUntil: Date | null }, now: Date): number {
-  if (!user.creditUntil || user.creditUntil <= now) return 0;
-  return Math.ceil((user.creditUntil.getTime() - now.getTime()) / DAY_MS);
+  return wholeDaysUntil(user.creditUntil, now);
 }
 
 /**

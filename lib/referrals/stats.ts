@@ -1,6 +1,7 @@
 /** The referral numbers a person sees on their settings page. */
 import type { Queryable } from "../db/client.ts";
 import { REFERRAL_CREDIT_DAYS } from "../referral_terms.ts";
+import { DAY_MS } from "../time.ts";
 
 export interface ReferralStats {
   /** People who signed up through the link. */
@@ -16,7 +17,7 @@ export async function referralStats(
   userId: number,
   now: Date,
 ): Promise<ReferralStats> {
-  const windowStart = new Date(now.getTime() - REFERRAL_CREDIT_DAYS * 86_400_000);
+  const windowStart = new Date(now.getTime() - REFERRAL_CREDIT_DAYS * DAY_MS);
   const [stats] = await db<ReferralStats[]>`
     select count(*)::int as joined,
            count(converted_at)::int as converted,
