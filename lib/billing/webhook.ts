@@ -12,7 +12,7 @@ import Stripe from "stripe";
 import { z } from "zod";
 import type { Services } from "../services.ts";
 import type { Tx } from "../db/client.ts";
-import { withSavepoint, withTransaction } from "../db/client.ts";
+import { CONNECTION_LOST, withSavepoint, withTransaction } from "../db/client.ts";
 import { EVENT_HANDLERS, type StripeEventEnvelope } from "./events.ts";
 
 export const WEBHOOK_MAX_BYTES = 1024 * 1024;
@@ -188,15 +188,12 @@ export function isInfrastructureFailure(error: unknown): boolean {
   return /^(08|40|53|57|58)[0-9A-Z]{3}$/.test(code) || CONNECTION_FAILURES.has(code);
 }
 
-/** Error codes postgres.js and the socket layer use when a connection is lost. */
+/** Error codes postgres.js and the socket layer use when a connection is lost or never made. */
 const CONNECTION_FAILURES = new Set([
-  "CONNECTION_CLOSED",
+  ...CONNECTION_LOST,
   "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
   "CONNECT_TIMEOUT",
-  "ECONNRESET",
   "ECONNREFUSED",
-  "EPIPE",
   "ETIMEDOUT",
 ]);
 

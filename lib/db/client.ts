@@ -85,7 +85,7 @@ async function unlessConnectionLost<T>(work: Promise<T>): Promise<T> {
 }
 
 /** Errors postgres.js reports only once the connection's socket has closed or is closing. */
-const CONNECTION_LOST = new Set([
+export const CONNECTION_LOST: ReadonlySet<string> = new Set([
   "CONNECTION_CLOSED",
   "CONNECTION_DESTROYED",
   "ECONNRESET",
