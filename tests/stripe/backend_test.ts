@@ -6,6 +6,7 @@ import { openStripeBackend } from "../../lib/stripe/backend.ts";
 import { createTestDatabase } from "../helpers/db.ts";
 import { captureLog } from "../helpers/logs.ts";
 import { pressButton } from "../helpers/stripe.ts";
+import { startProduction } from "../helpers/production.ts";
 
 function config(env: Record<string, string>): Config {
   const parsed = parseConfig(env);
@@ -123,40 +124,21 @@ Deno.test("production without a key is refused even if config were bypassed", as
 Deno.test("APP_ENV=production starts against the configured Stripe, not the simulator", async () => {
   // Production only checks migrations; applying them is the release step.
   const db = await createTestDatabase();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts"],
-    env: {
-      ...PRODUCTION_ENV,
-      DATABASE_URL: db.url,
-      PORT: "0",
-      // Nothing listens here; start-up makes no Stripe request, so it only shows in the log.
-      STRIPE_API_BASE: "http://127.0.0.1:9",
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const lines: Record<string, unknown>[] = [];
+  const app = await startProduction(new URL("../../", import.meta.url).pathname, {
+    ...PRODUCTION_ENV,
+    DATABASE_URL: db.url,
+    PORT: "0",
+    // Nothing listens here; start-up makes no Stripe request, so it only shows in the log.
+    STRIPE_API_BASE: "http://127.0.0.1:9",
+  });
   try {
-    let buffered = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stdout) {
-      buffered += decoder.decode(chunk, { stream: true });
-      const complete = buffered.split("\n");
-      buffered = complete.pop()!;
-      lines.push(...complete.filter(Boolean).map((line) => JSON.parse(line)));
-      if (lines.some((line) => line.event === "app.started" || line.event === "app.start_failed")) {
-        break;
-      }
-    }
+    const started = app.logs.find((line) => line.event === "app.started");
+    assert.ok(started, JSON.stringify(app.logs));
+    assert.equal(started.stripe, "127.0.0.1:9");
+    assert.ok(!app.logs.some((line) => String(line.event).startsWith("stripe_sim.")));
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await stderr;
+    app.signal("SIGTERM");
+    await app.exited;
     await db.close();
   }
-  const started = lines.find((line) => line.event === "app.started");
-  assert.ok(started, JSON.stringify(lines));
-  assert.equal(started.stripe, "127.0.0.1:9");
-  assert.ok(!lines.some((line) => String(line.event).startsWith("stripe_sim.")));
 });
