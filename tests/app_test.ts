@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { connect } from "../lib/db/client.ts";
+import { unreachableDatabase } from "./helpers/db.ts";
 import { createTestApp } from "./helpers/app.ts";
 
 Deno.test("site pages over HTTP", async (t) => {
@@ -88,15 +88,14 @@ Deno.test("site pages over HTTP", async (t) => {
 });
 
 Deno.test("/healthz answers 503 when the database is down", async () => {
-  const sql = connect("postgres://nobody@127.0.0.1:1/none", { max: 1, connectTimeout: 2 });
-  const app = await createTestApp({
-    db: { url: "", sql, realServer: false, close: () => sql.end() },
-  });
+  const db = unreachableDatabase();
+  const app = await createTestApp({ db });
   try {
     const response = await app.fetch("/healthz");
     assert.equal(response.status, 503);
     assert.deepEqual(await response.json(), { status: "unavailable", database: "unreachable" });
   } finally {
     await app.close();
+    await db.close();
   }
 });

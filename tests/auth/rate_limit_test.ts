@@ -87,6 +87,7 @@ Deno.test("the per-IP limit uses the socket address unless a trusted proxy is co
   } finally {
     await direct.close();
     await proxied.close();
+    await db.close();
   }
 });
 
@@ -108,5 +109,6 @@ Deno.test("instances sharing a database share the limit", async () => {
     assert.equal(statuses.filter((s) => s === 429).length, 4);
   } finally {
     await Promise.all(instances.map((app) => app.close()));
+    await db.close();
   }
 });

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
-import { createTestDatabase, ON_REAL_SERVER } from "../helpers/db.ts";
+import { createTestDatabase } from "../helpers/db.ts";
+import { serverOnly } from "../helpers/server_only.ts";
 import { signIn } from "../helpers/auth.ts";
 import { startTcpProxy } from "../helpers/tcp_proxy.ts";
 import { holdLock } from "../helpers/locks.ts";
@@ -20,8 +21,10 @@ import { createUser } from "../helpers/users.ts";
 import { connect } from "../../lib/db/client.ts";
 
 Deno.test({
-  name: "the app keeps serving across a database restart, without being restarted itself",
-  ignore: !ON_REAL_SERVER,
+  ...serverOnly(
+    "the app keeps serving across a database restart, without being restarted itself",
+    "a row lock held from a second connection",
+  ),
   async fn(t) {
     const direct = await createTestDatabase();
     const server = new URL(direct.url);
@@ -30,16 +33,7 @@ Deno.test({
     const proxied = connect(proxiedUrl, { max: 4, connectTimeout: 5 });
     const app = await createTestApp({
       env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET },
-      db: {
-        url: proxiedUrl,
-        sql: proxied,
-        realServer: true,
-        async close() {
-          await proxied.end({ timeout: 1 });
-          proxy.close();
-          await direct.close();
-        },
-      },
+      db: { url: proxiedUrl, sql: proxied, close: () => proxied.end() },
     });
     try {
       const base = await app.listen();
@@ -105,6 +99,9 @@ Deno.test({
       });
     } finally {
       await app.close();
+      await proxied.end({ timeout: 1 });
+      proxy.close();
+      await direct.close();
     }
   },
 });

@@ -91,7 +91,8 @@ Deno.test("checkouts waiting on a stuck Stripe hold no database connection", asy
     timeoutMs: 5_000,
     maxNetworkRetries: 0,
   });
-  const app = await createTestApp({ env, stripe, db: await createTestDatabase({ poolSize: 2 }) });
+  const db = await createTestDatabase({ poolSize: 2 });
+  const app = await createTestApp({ env, stripe, db });
   try {
     const cookies = [
       await signInWithCustomer(app, "one@example.com", "cus_one"),
@@ -122,5 +123,6 @@ Deno.test("checkouts waiting on a stuck Stripe hold no database connection", asy
   } finally {
     stuck.close();
     await app.close();
+    await db.close();
   }
 });

@@ -40,6 +40,7 @@ export async function createTestApp(
   options: {
     env?: Record<string, string>;
     now?: () => Date;
+    /** A database shared with other instances; the caller closes it. By default, a fresh one. */
     db?: TestDatabase;
     payments?: "simulator";
     servedAtSiteUrl?: boolean;
@@ -105,7 +106,7 @@ export async function createTestApp(
     async close() {
       await payments?.close();
       await server?.http.shutdown();
-      await db.close();
+      if (!options.db) await db.close();
     },
   };
 }

@@ -11,13 +11,10 @@ import { EMBEDDED_POOL_SIZE, openPGlite, serveEmbedded } from "../../lib/db/embe
 export interface TestDatabase {
   url: string;
   sql: Sql;
-  /** True on a real PostgreSQL server (parallel connections, pg_terminate_backend…). */
-  realServer: boolean;
   close(): Promise<void>;
 }
 
 const SERVER_URL = Deno.env.get("DATABASE_URL") || null;
-export const ON_REAL_SERVER = SERVER_URL !== null;
 const PREFIX = "rm_test_";
 // Databases left behind by a run that crashed are dropped by a later run after this long.
 const STALE_AFTER_SECONDS = 6 * 3600;
@@ -57,7 +54,6 @@ async function createOnServer(serverUrl: string, poolSize: number): Promise<Test
   return {
     url: url.toString(),
     sql,
-    realServer: true,
     async close() {
       await sql.end({ timeout: 5 });
       await withAdmin(
@@ -83,15 +79,20 @@ let template: Promise<PGlite> | null = null;
 async function createEmbedded(): Promise<TestDatabase> {
   template ??= openPGlite();
   // clone() is typed as the interface, but returns a full PGlite instance.
-  const served = await serveEmbedded(await (await template).clone() as PGlite);
+  const served = serveEmbedded(await (await template).clone() as PGlite);
   const sql = connect(served.url, { max: EMBEDDED_POOL_SIZE });
   return {
     url: served.url,
     sql,
-    realServer: false,
     async close() {
       await sql.end({ timeout: 5 });
       await served.stop();
     },
   };
+}
+
+/** A database nobody answers for: every query fails as if the server were down. */
+export function unreachableDatabase(): TestDatabase {
+  const sql = connect("postgres://nobody@127.0.0.1:1/none", { max: 1, connectTimeout: 2 });
+  return { url: "postgres://nobody@127.0.0.1:1/none", sql, close: () => sql.end() };
 }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { signIn } from "../helpers/auth.ts";
-import { connect } from "../../lib/db/client.ts";
+import { unreachableDatabase } from "../helpers/db.ts";
 import { MAX_BODY_BYTES } from "../../lib/app.ts";
 
 function assertSecurityHeaders(response: Response, label: string) {
@@ -123,10 +123,8 @@ Deno.test("every kind of answer carries the security headers", async () => {
 });
 
 Deno.test("server errors carry the security headers too", async () => {
-  const sql = connect("postgres://nobody@127.0.0.1:1/none", { max: 1, connectTimeout: 2 });
-  const app = await createTestApp({
-    db: { url: "", sql, realServer: false, close: () => sql.end() },
-  });
+  const db = unreachableDatabase();
+  const app = await createTestApp({ db });
   try {
     // With a session cookie every request needs the database, which is not there.
     const cookie = "rm_session=some-session-token";
@@ -138,5 +136,6 @@ Deno.test("server errors carry the security headers too", async () => {
     assert.equal(await check(app, "health, database down", "/healthz"), 503);
   } finally {
     await app.close();
+    await db.close();
   }
 });
