@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runDeno } from "./helpers/bounded.ts";
 import { createTestDatabase } from "./helpers/db.ts";
 import { captureLog } from "./helpers/logs.ts";
 import { createUser, reload } from "./helpers/users.ts";
@@ -104,18 +105,13 @@ Deno.test("deno task admin runs against DATABASE_URL", async () => {
   try {
     await createUser(db.sql, { email: "cli@example.com" });
     const run = (...args: string[]) =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "tasks/admin.ts", ...args],
-        env: { DATABASE_URL: db.url },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+      runDeno(["run", "-A", "tasks/admin.ts", ...args], { env: { DATABASE_URL: db.url } });
     const granted = await run("grant-credit", "--email", "cli@example.com", "--days", "3");
-    assert.equal(granted.code, 0, new TextDecoder().decode(granted.stderr));
-    assert.match(new TextDecoder().decode(granted.stdout), /cli@example.com: \+3 days/);
+    assert.equal(granted.code, 0, granted.stderr);
+    assert.match(granted.stdout, /cli@example.com: \+3 days/);
     const refused = await run("grant-credit", "--email", "cli@example.com", "--days", "x");
     assert.equal(refused.code, 1);
-    assert.match(new TextDecoder().decode(refused.stderr), /--days must be a whole number/);
+    assert.match(refused.stderr, /--days must be a whole number/);
   } finally {
     await db.close();
   }

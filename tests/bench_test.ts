@@ -3,7 +3,6 @@
  * that every measurement ran and measured the right thing, never how fast anything was.
  */
 import assert from "node:assert/strict";
-import { ON_REAL_SERVER } from "./helpers/db.ts";
 import { type BenchSizes, JS_PAGES, runBench } from "../bench/suite.ts";
 import { benchTable } from "../bench/report.ts";
 import { scriptsOf } from "../bench/js_bytes.ts";
@@ -17,8 +16,6 @@ const TINY: BenchSizes = {
 
 Deno.test({
   name: "the benchmark runs every measurement end to end, in miniature",
-  // Like the bench itself, it needs a real server: a traced second connection, a second process.
-  ignore: !ON_REAL_SERVER,
   async fn() {
     const results = await runBench(TINY);
 

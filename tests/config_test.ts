@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runDeno } from "./helpers/bounded.ts";
 import { parseConfig } from "../lib/config.ts";
 
 const PRODUCTION = {
@@ -29,6 +30,12 @@ Deno.test("an empty environment is a working development config", () => {
   assert.equal(result.config.databaseUrl, null);
   assert.equal(result.config.stripe.apiKey, null);
   assert.equal(result.config.email.transport, "log");
+});
+
+Deno.test("SITE_URL defaults to the port the app listens on", () => {
+  const result = parseConfig({ PORT: "8123" });
+  assert.ok(result.ok);
+  assert.equal(result.config.siteUrl, "http://localhost:8123");
 });
 
 Deno.test("empty variables count as unset, and SITE_URL loses its trailing slash", () => {
@@ -107,14 +114,11 @@ Deno.test("production starts only with every production setting, naming each one
 });
 
 Deno.test("a bad config stops the process with exit code 1 and one line per problem", async () => {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts"],
+  const output = await runDeno(["run", "-A", "main.ts"], {
     env: { PORT: "x", APP_ENV: "production" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  });
   assert.equal(output.code, 1);
-  const lines = new TextDecoder().decode(output.stderr).trim().split("\n");
+  const lines = output.stderr.trim().split("\n");
   assert.ok(
     lines.includes('config error: PORT must be a whole number (got "x")'),
     lines.join("\n"),

@@ -1,19 +1,8 @@
 import assert from "node:assert/strict";
+import { runDeno } from "./helpers/bounded.ts";
 
-async function runMain(env: Record<string, string>) {
-  const started = performance.now();
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts"],
-    env: { PORT: "0", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stderr: new TextDecoder().decode(output.stderr),
-    stdout: new TextDecoder().decode(output.stdout),
-    seconds: (performance.now() - started) / 1000,
-  };
+function runMain(env: Record<string, string>) {
+  return runDeno(["run", "-A", "main.ts"], { env: { PORT: "0", ...env } });
 }
 
 Deno.test("an unreachable DATABASE_URL stops start-up with a message naming the database", async () => {

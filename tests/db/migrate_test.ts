@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { loadMigrations, migrate, MigrationError, migrationStatus } from "../../lib/db/migrate.ts";
 import { connect } from "../../lib/db/client.ts";
-import { createTestDatabase, ON_REAL_SERVER } from "../helpers/db.ts";
+import { createTestDatabase } from "../helpers/db.ts";
 
 async function migrationsDir(files: Record<string, string>): Promise<URL> {
   const dir = await Deno.makeTempDir({ prefix: "migrations-" });
@@ -93,11 +93,7 @@ Deno.test("a failing migration leaves nothing behind and stops the run", async (
   }
 });
 
-// The embedded database serves one connection at a time, so only a real server can race.
-Deno.test({
-  name: "concurrent starts apply each migration exactly once",
-  ignore: !ON_REAL_SERVER,
-}, async () => {
+Deno.test("concurrent starts apply each migration exactly once", async () => {
   const db = await createTestDatabase({ migrate: false });
   const pools = Array.from({ length: 4 }, () => connect(db.url, { max: 1 }));
   try {

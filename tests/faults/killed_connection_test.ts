@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { ON_REAL_SERVER } from "../helpers/db.ts";
+import { serverOnly } from "../helpers/server_only.ts";
 import {
   deliverOk,
   invoiceObject,
@@ -37,8 +37,10 @@ async function tableCounts(app: TestApp) {
 }
 
 Deno.test({
-  name: "a connection killed inside the webhook's transaction: 5xx, nothing stored, retry applies",
-  ignore: !ON_REAL_SERVER,
+  ...serverOnly(
+    "a connection killed inside the webhook's transaction: 5xx, nothing stored, retry applies",
+    "a backend to terminate",
+  ),
   async fn(t) {
     const app = await createTestApp({ env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET } });
     try {
@@ -127,9 +129,10 @@ Deno.test({
 });
 
 Deno.test({
-  name:
+  ...serverOnly(
     "a connection killed while the webhook waits on Stripe inside its transaction: 5xx, no crash",
-  ignore: !ON_REAL_SERVER,
+    "a backend to terminate",
+  ),
   async fn() {
     // Two updates stamped with the same second make the handler ask Stripe, mid-transaction.
     const stripeApi = startStuckServer();

@@ -3,6 +3,8 @@
  * Deploy-like permissions (network, environment and reading only — no writing, no spawning),
  * optionally from a copy of the project without its development-only parts.
  */
+import { within } from "./bounded.ts";
+
 export const DEPLOY_PERMISSIONS = [
   "--allow-net",
   "--allow-env",
@@ -59,9 +61,15 @@ export interface ProductionProcess {
   /** Every JSON log line so far. */
   logs: Record<string, unknown>[];
   signal(signal: Deno.Signal): void;
-  /** Resolves with the exit code once the process has ended. */
+  /** Resolves with the exit code once the process has ended (bounded: see `EXIT_MS`). */
   exited: Promise<number>;
+  /** End the process now if it is still running (cleanup after a failed step). */
+  kill(): Promise<void>;
 }
+
+/** How long the process may take to start serving, and to exit once asked to. */
+const START_MS = 60_000;
+const EXIT_MS = 30_000;
 
 /** Start `main.ts` in `dir` with the Deploy-like permissions; resolves once it serves. */
 export async function startProduction(
@@ -95,10 +103,32 @@ export async function startProduction(
       }
     }
   })();
-  const exited = child.status.then((status) => status.code);
-  exited.then(async (code) => started.reject(new Error(`exited with ${code}: ${await stderr}`)));
-  const url = (await started.promise).replace("localhost", "127.0.0.1");
-  return { url, logs, signal: (signal) => child.kill(signal), exited };
+  const status = child.status.then((status) => status.code);
+  status.then(async (code) => started.reject(new Error(`exited with ${code}: ${await stderr}`)));
+  const kill = async () => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // It had already ended.
+    }
+    await status;
+  };
+  let url: string;
+  try {
+    url = await within(START_MS, "main.ts to log app.started", started.promise);
+  } catch (error) {
+    await kill();
+    throw error;
+  }
+  return {
+    url: url.replace("localhost", "127.0.0.1"),
+    logs,
+    signal: (signal) => child.kill(signal),
+    get exited() {
+      return within(EXIT_MS, "main.ts to exit", status);
+    },
+    kill,
+  };
 }
 
 function pick(from: Record<string, string>, names: string[]): Record<string, string> {

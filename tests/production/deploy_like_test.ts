@@ -6,28 +6,19 @@
  */
 import assert from "node:assert/strict";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { serverOnly } from "../helpers/server_only.ts";
+import { describeDatabaseUrl } from "../../lib/db/client.ts";
+import { runDeno, waitUntil, within } from "../helpers/bounded.ts";
 import { startSimulatedStripe } from "../helpers/stripe.ts";
 import { startSmtpSink } from "../helpers/smtp.ts";
 import { pressButton } from "../helpers/stripe.ts";
-import { deployableCopy, startProduction } from "../helpers/production.ts";
+import { deployableCopy, type ProductionProcess, startProduction } from "../helpers/production.ts";
 import { createUser } from "../helpers/users.ts";
 import { signedHeaders, stripeEvent, subscriptionObject } from "../helpers/stripe_events.ts";
 import { holdLock } from "../helpers/locks.ts";
 
 const SITE_URL = "https://read.markets.test";
 const ADMIN_TOKEN = "production-admin-token-0123456789abcdef";
-
-async function run(command: string[], env: Record<string, string>) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: command,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
-}
 
 function productionEnv(
   db: TestDatabase,
@@ -58,13 +49,14 @@ function productionEnv(
 }
 
 Deno.test("the production entry under Deploy-like permissions: sign-in → checkout → webhook → settings", async (t) => {
-  const built = await run(["run", "-A", "dev.ts", "build"], {});
+  const built = await runDeno(["run", "-A", "dev.ts", "build"]);
   assert.equal(built.code, 0, built.stderr);
   const dir = await deployableCopy();
   const db = await createTestDatabase({ migrate: false });
   const { sim, close: closeStripe } = await startSimulatedStripe();
   const smtp = startSmtpSink();
   const env = productionEnv(db, sim, smtp.url);
+  const started: ProductionProcess[] = [];
   try {
     await t.step("a database behind the code is refused with a clear message", async () => {
       const early = await startProduction(dir, env).then(() => null, (error) => error as Error);
@@ -77,16 +69,19 @@ Deno.test("the production entry under Deploy-like permissions: sign-in → check
     });
 
     await t.step("the release step migrates", async () => {
-      const migrated = await run(["run", "-A", "tasks/migrate.ts"], { DATABASE_URL: db.url });
+      const migrated = await runDeno(["run", "-A", "tasks/migrate.ts"], {
+        env: { DATABASE_URL: db.url },
+      });
       assert.equal(migrated.code, 0, migrated.stderr);
       assert.match(migrated.stdout, /applied 0001_accounts, .*0004_subscription_price/);
-      const check = await run(["run", "-A", "tasks/migrate.ts", "--check"], {
-        DATABASE_URL: db.url,
+      const check = await runDeno(["run", "-A", "tasks/migrate.ts", "--check"], {
+        env: { DATABASE_URL: db.url },
       });
       assert.equal(check.code, 0);
     });
 
     const app = await startProduction(dir, env);
+    started.push(app);
     sim.setWebhookUrl(`${app.url}/api/stripe/webhook`);
     // Behind its TLS proxy the site is https://read.markets.test; here we talk to it directly.
     const local = (link: string) => link.replace(SITE_URL, app.url);
@@ -99,7 +94,7 @@ Deno.test("the production entry under Deploy-like permissions: sign-in → check
         new URL(sim.url).host,
         "Stripe over the network, no simulator inside",
       );
-      assert.match(String(started.database), /^127\.0\.0\.1:5432\/rm_test_/);
+      assert.equal(started.database, describeDatabaseUrl(db.url), "the test's own database");
       const pricing = await fetch(`${app.url}/pricing`);
       const html = await pricing.text();
       assert.match(html, /£7 a month/);
@@ -178,12 +173,18 @@ Deno.test("the production entry under Deploy-like permissions: sign-in → check
       );
     });
 
-    await t.step(
-      "SIGTERM during a webhook: the delivery completes, then the process exits",
-      async () => {
+    await t.step({
+      ...serverOnly(
+        "SIGTERM during a webhook: the delivery completes, then the process exits",
+        "a row lock held from a second connection",
+      ),
+      fn: async () => {
         const stuck = await webhookStuckInsideItsTransaction(db, app.url, sim.webhookSecret);
         app.signal("SIGTERM");
-        await waitUntil(() => app.logs.some((l) => l.event === "app.stopping"));
+        await waitUntil(
+          "the app to log app.stopping",
+          () => app.logs.some((l) => l.event === "app.stopping"),
+        );
         await stuck.release();
         const answer = await stuck.delivery;
         assert.equal(answer.status, 200);
@@ -194,8 +195,9 @@ Deno.test("the production entry under Deploy-like permissions: sign-in → check
         assert.ok(row.processedAt, "applied in full");
         assert.ok(app.logs.some((l) => l.event === "app.stopped" && l.drained === true));
       },
-    );
+    });
   } finally {
+    await Promise.all(started.map((app) => app.kill()));
     smtp.close();
     await closeStripe();
     await db.close();
@@ -203,36 +205,45 @@ Deno.test("the production entry under Deploy-like permissions: sign-in → check
   }
 });
 
-Deno.test("SIGTERM while a webhook is stuck past the grace period: it fails cleanly, nothing partial", async () => {
-  const dir = await deployableCopy();
-  const db = await createTestDatabase();
-  const { sim, close: closeStripe } = await startSimulatedStripe();
-  const smtp = startSmtpSink();
-  try {
-    const app = await startProduction(
-      dir,
-      productionEnv(db, sim, smtp.url, { SHUTDOWN_GRACE_SECONDS: "1" }),
-    );
-    const stuck = await webhookStuckInsideItsTransaction(db, app.url, sim.webhookSecret);
-    app.signal("SIGTERM");
-    assert.equal(await app.exited, 0);
-    await stuck.release();
-    const { status } = await stuck.delivery;
-    assert.ok(
-      status === "connection closed" || (typeof status === "number" && status >= 500),
-      `got ${status}`,
-    );
-    const rows = await db.sql`select 1 from stripe_events where event_id = ${stuck.event.id}`;
-    assert.equal(rows.length, 0, "no audit row: Stripe will deliver it again");
-    const [person] = await db.sql`select tier from users where id = ${stuck.user.id}`;
-    assert.equal(person.tier, "free");
-    assert.ok(app.logs.some((l) => l.event === "app.shutdown_grace_exceeded"));
-  } finally {
-    smtp.close();
-    await closeStripe();
-    await db.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+Deno.test({
+  ...serverOnly(
+    "SIGTERM while a webhook is stuck past the grace period: it fails cleanly, nothing partial",
+    "a row lock held from a second connection",
+  ),
+  fn: async () => {
+    const dir = await deployableCopy();
+    const db = await createTestDatabase();
+    const { sim, close: closeStripe } = await startSimulatedStripe();
+    const smtp = startSmtpSink();
+    const started: ProductionProcess[] = [];
+    try {
+      const app = await startProduction(
+        dir,
+        productionEnv(db, sim, smtp.url, { SHUTDOWN_GRACE_SECONDS: "1" }),
+      );
+      started.push(app);
+      const stuck = await webhookStuckInsideItsTransaction(db, app.url, sim.webhookSecret);
+      app.signal("SIGTERM");
+      assert.equal(await app.exited, 0);
+      await stuck.release();
+      const { status } = await stuck.delivery;
+      assert.ok(
+        status === "connection closed" || (typeof status === "number" && status >= 500),
+        `got ${status}`,
+      );
+      const rows = await db.sql`select 1 from stripe_events where event_id = ${stuck.event.id}`;
+      assert.equal(rows.length, 0, "no audit row: Stripe will deliver it again");
+      const [person] = await db.sql`select tier from users where id = ${stuck.user.id}`;
+      assert.equal(person.tier, "free");
+      assert.ok(app.logs.some((l) => l.event === "app.shutdown_grace_exceeded"));
+    } finally {
+      await Promise.all(started.map((app) => app.kill()));
+      smtp.close();
+      await closeStripe();
+      await db.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
 
 /**
@@ -248,22 +259,18 @@ async function webhookStuckInsideItsTransaction(db: TestDatabase, appUrl: string
   );
   const body = JSON.stringify(event);
   // Settled at once, so a connection cut during shutdown is an answer, not an unhandled error.
-  const delivery = fetch(`${appUrl}/api/stripe/webhook`, {
-    method: "POST",
-    headers: await signedHeaders(body, { secret }),
-    body,
-  }).then(
-    async (response) => ({ status: response.status, body: await response.json() }),
-    () => ({ status: "connection closed" as const, body: null }),
+  const delivery = within(
+    30_000,
+    "the stuck webhook's answer",
+    fetch(`${appUrl}/api/stripe/webhook`, {
+      method: "POST",
+      headers: await signedHeaders(body, { secret }),
+      body,
+    }).then(
+      async (response) => ({ status: response.status, body: await response.json() }),
+      () => ({ status: "connection closed" as const, body: null }),
+    ),
   );
   await lock.waiter();
   return { user, event, delivery, release: () => lock.release() };
-}
-
-async function waitUntil(condition: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error("condition not met within 5 seconds");
 }
