@@ -1,5 +1,6 @@
 /**
- * Application configuration, read once from the environment and validated (DESIGN §6).
+ * Application configuration, read once from the environment and validated; the README's
+ * Configuration table lists every variable.
  *
  * `parseConfig` never throws and never exits: it returns either a typed config or one readable
  * line per problem, so `main.ts` decides how to stop and tests can assert on the messages.
@@ -13,7 +14,10 @@ export type EmailTransport = "log" | "smtp";
 export interface Config {
   appEnv: AppEnv;
   port: number;
-  /** Public origin of the site, without a trailing slash. */
+  /**
+   * Public origin of the site, without a trailing slash. Unset, it is where the app listens:
+   * `http://localhost:$PORT` (with `PORT=0`, the port the system picked, filled in at start-up).
+   */
   siteUrl: string;
   /** Unset means: run on the embedded database (development only). */
   databaseUrl: string | null;
@@ -115,10 +119,11 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     return { ok: false, errors };
   }
   const v = parsed.data;
+  const port = v.PORT ?? 8000;
   const config: Config = {
     appEnv: v.APP_ENV ?? "development",
-    port: v.PORT ?? 8000,
-    siteUrl: v.SITE_URL ?? "http://localhost:8000",
+    port,
+    siteUrl: v.SITE_URL ?? localOrigin(port),
     databaseUrl: v.DATABASE_URL ?? null,
     stripe: {
       apiKey: v.STRIPE_API_KEY ?? null,
@@ -179,6 +184,11 @@ function crossFieldErrors(config: Config): string[] {
     errors.push(`SITE_URL must use https when APP_ENV=production (got "${config.siteUrl}")`);
   }
   return errors;
+}
+
+/** The site's origin when SITE_URL is unset: where the app listens. */
+export function localOrigin(port: number): string {
+  return `http://localhost:${port}`;
 }
 
 function readableMessage(issue: z.core.$ZodIssue): string {

@@ -1,6 +1,6 @@
 /**
  * Structured logging: one JSON object per line on stdout, shaped
- * `{ time, level, event, ...fields }` (DESIGN §8).
+ * `{ time, level, event, ...fields }`, as the README's Configuration section describes.
  *
  * Field values whose key looks secret are replaced before they are written, so a careless
  * `log.info("x", { token })` cannot leak a credential into the logs.

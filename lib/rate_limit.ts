@@ -1,5 +1,6 @@
 /**
- * Sliding-window rate limits counted in PostgreSQL, so every app instance shares them (DESIGN §7).
+ * Sliding-window rate limits counted in PostgreSQL, so every app instance shares them: several
+ * instances must limit exactly as one would.
  *
  * Each allowed attempt is a row in `rate_limit_hits`. A check locks its keys (transaction-scoped
  * advisory locks, in a fixed order so two checks cannot deadlock), counts the rows inside the

@@ -7,7 +7,7 @@
  * its code refuses to start rather than serve a schema it does not know.
  */
 import type Stripe from "stripe";
-import type { Config } from "./config.ts";
+import { type Config, localOrigin } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { Manifest } from "./web/define.ts";
 import type { StripeSimulator } from "./stripe_simulator/mod.ts";
@@ -61,9 +61,23 @@ export async function startApp(
     }
     const assets = await loadIslandAssets();
     assertIslandsBuilt(manifest, assets);
+    const staticFiles = await loadStaticFiles();
 
     payments = await openStripeBackend(config, log, now);
-    const appConfig = { ...config, stripe: payments.settings };
+    // Listen first: with PORT=0 and no SITE_URL, the site's origin is the port the system picks.
+    let handle: Deno.ServeHandler = () => new Response("starting", { status: 503 });
+    const listening = Promise.withResolvers<Deno.NetAddr>();
+    const server = Deno.serve(
+      { port: config.port, hostname: "0.0.0.0", onListen: listening.resolve },
+      (request, info) => handle(request, info),
+    );
+    const address = await listening.promise;
+    const url = localOrigin(address.port);
+    const appConfig = {
+      ...config,
+      siteUrl: config.siteUrl === localOrigin(0) ? url : config.siteUrl,
+      stripe: payments.settings,
+    };
     const app = createApp(
       {
         config: appConfig,
@@ -74,20 +88,14 @@ export async function startApp(
         mailer: createMailer(config, log),
         stripe: payments.stripe,
       },
-      { manifest, staticFiles: await loadStaticFiles(), assets },
+      { manifest, staticFiles, assets },
     );
-    const listening = Promise.withResolvers<Deno.NetAddr>();
-    const server = Deno.serve(
-      { port: config.port, hostname: "0.0.0.0", onListen: listening.resolve },
-      app.fetch,
-    );
-    const address = await listening.promise;
-    const url = `http://localhost:${address.port}`;
+    handle = app.fetch;
     // Loopback by address: `localhost` may resolve to ::1, where this server is not listening.
     payments.connect(`http://127.0.0.1:${address.port}`);
     log.info("app.started", {
       url,
-      site_url: config.siteUrl,
+      site_url: appConfig.siteUrl,
       database: database.description,
       stripe: payments.description,
     });

@@ -1,7 +1,8 @@
 /**
  * The plans' prices as Stripe's Price objects say, so the pricing page never disagrees with
- * Checkout. Cached per process for a few minutes (DESIGN §7 allows per-process caches); a
- * failure is not cached, so the next request tries again.
+ * Checkout. Cached per process for a few minutes (prices are not a decision that instances must
+ * agree on, so a per-process cache is safe); a failure is not cached, so the next request tries
+ * again.
  */
 import type Stripe from "stripe";
 import type { Services } from "../services.ts";

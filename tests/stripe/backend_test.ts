@@ -43,6 +43,12 @@ Deno.test("without STRIPE_API_KEY the app runs on the simulator, and its webhook
       assert.match(sim.webhookSecret, /^whsec_\w+$/);
     });
 
+    await t.step("without SITE_URL, links point where the app listens (PORT=0 included)", () => {
+      assert.match(app.url, /^http:\/\/localhost:[1-9]\d*$/);
+      assert.equal(app.config.siteUrl, app.url);
+      assert.equal(logs.records("app.started")[0].site_url, app.url);
+    });
+
     await t.step(
       "a checkout through the app's client delivers to /api/stripe/webhook",
       async () => {
