@@ -34,16 +34,23 @@ clearTimeout(watchdog);
 const { code } = await child.status;
 
 const summary = lines.findLast((line) => /^(ok|FAILED) \| /.test(line)) ?? "";
-const count = (label: string) => Number(new RegExp(`(\\d+) ${label}`).exec(summary)?.[1] ?? 0);
-const failed = count("failed") + (stalled || (code !== 0 && !summary) ? 1 : 0);
-const skipped = count("ignored");
-const wantingServer =
-  lines.filter((line) => line.includes(`[${NEEDS_SERVER}:`) && / \.\.\. ignored/.test(line)).length;
+const count = (pattern: string) => Number(new RegExp(pattern).exec(summary)?.[1] ?? 0);
+const failed = count("(\\d+) failed") + (stalled || (code !== 0 && !summary) ? 1 : 0);
+const skipped = { tests: count("(\\d+) ignored"), steps: count("ignored \\((\\d+) step") };
+const wantingServer = lines.filter((line) =>
+  line.includes(`[${NEEDS_SERVER}:`) && / \.\.\. ignored/.test(line)
+);
+const steps = (n: number) => n ? ` (and ${n} step${n === 1 ? "" : "s"})` : "";
 
-console.log(`\ntests: ${count("passed")} passed, ${failed} failed, ${skipped} skipped`);
-if (wantingServer > 0) {
+console.log(
+  `\ntests: ${count("(\\d+) passed")} passed, ${failed} failed, ${skipped.tests} skipped` +
+    steps(skipped.steps),
+);
+if (wantingServer.length > 0) {
+  const stepsWanting = wantingServer.filter((line) => /^\s/.test(line)).length;
   console.log(
-    `${wantingServer} of them ${NEEDS_SERVER}: set DATABASE_URL to one ` +
+    `skipped for want of a PostgreSQL server: ${wantingServer.length - stepsWanting} tests` +
+      `${steps(stepsWanting)}; set DATABASE_URL to one ` +
       "(e.g. postgres://postgres@127.0.0.1:5432/postgres) and run the tests again to include them",
   );
 }

@@ -21,7 +21,7 @@ export const EMBEDDED_POOL_SIZE = 1;
 
 export interface EmbeddedPostgres {
   url: string;
-  db: PGlite;
+  /** Stop serving and close the database. */
   stop(): Promise<void>;
 }
 
@@ -31,34 +31,56 @@ export async function openPGlite(dataDir?: string): Promise<PGlite> {
   return await PGlite.create(dataDir);
 }
 
-/** Serve a PGlite instance on a free loopback port. */
-export function serveEmbedded(db: PGlite): EmbeddedPostgres {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const backend = new BackendTurns();
-  const connections = new Set<Deno.Conn>();
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      // Replies are small and each one is awaited: never hold them back for coalescing.
-      conn.setNoDelay(true);
-      connections.add(conn);
-      serveConnection(db, backend, conn).finally(() => connections.delete(conn));
-    }
-  })().catch(() => {});
-  const { port } = listener.addr as Deno.NetAddr;
+export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
+  const db = await openPGlite(dataDir);
+  const served = serveEmbedded(db);
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    db,
+    url: served.url,
     async stop() {
-      listener.close();
-      for (const conn of connections) conn.close();
-      await accepting;
+      await served.close();
       await db.close();
     },
   };
 }
 
-export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
-  return serveEmbedded(await openPGlite(dataDir));
+export interface ServedPGlite {
+  url: string;
+  /** Stop accepting, end every connection (rolling back what each left open); `db` stays open. */
+  close(): Promise<void>;
+}
+
+/** Serve a PGlite instance on a free loopback port. */
+export function serveEmbedded(db: PGlite): ServedPGlite {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const backend = new BackendTurns();
+  const connections = new Map<Deno.Conn, Promise<void>>();
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      // Replies are small and each one is awaited: never hold them back for coalescing.
+      conn.setNoDelay(true);
+      connections.set(
+        conn,
+        serveConnection(db, backend, conn).finally(() => connections.delete(conn)),
+      );
+    }
+  })().catch(() => {});
+  const { port } = listener.addr as Deno.NetAddr;
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async close() {
+      listener.close();
+      await accepting;
+      const served = [...connections];
+      for (const [conn] of served) {
+        try {
+          conn.close();
+        } catch {
+          // It closed itself meanwhile.
+        }
+      }
+      await Promise.all(served.map(([, done]) => done));
+    },
+  };
 }
 
 /** Whose turn it is on the single backend; the others wait in arrival order. */
@@ -143,7 +165,7 @@ async function serveConnection(db: PGlite, backend: BackendTurns, conn: Deno.Con
     try {
       conn.close();
     } catch {
-      // Already closed.
+      // Closed already, by the client or by `close()`.
     }
   }
 }

@@ -3,10 +3,10 @@
  * the real server when `DATABASE_URL` is set (as in CI), otherwise a clone of an in-memory
  * embedded PostgreSQL. Never a mock.
  */
-import type { PGlite } from "@electric-sql/pglite";
+import { PGlite } from "@electric-sql/pglite";
 import { connect, type Sql } from "../../lib/db/client.ts";
 import { loadMigrations, migrate } from "../../lib/db/migrate.ts";
-import { EMBEDDED_POOL_SIZE, openPGlite, serveEmbedded } from "../../lib/db/embedded.ts";
+import { EMBEDDED_POOL_SIZE, serveEmbedded } from "../../lib/db/embedded.ts";
 
 export interface TestDatabase {
   url: string;
@@ -73,22 +73,64 @@ async function withAdmin<T>(serverUrl: string, fn: (admin: Sql) => Promise<T>): 
   }
 }
 
-// Creating a PGlite costs seconds; cloning one costs well under one.
-let template: Promise<PGlite> | null = null;
+/*
+ * A new PGlite runs initdb, which costs seconds; one started from a saved copy of a new data
+ * directory costs about one; emptying one that a finished test has let go costs milliseconds. So
+ * the first new one of a run saves its data directory under `.data/` (once per PGlite version),
+ * later ones start from that copy, and a closed database is emptied (its schema dropped and made
+ * again) and handed to the next test of the file.
+ */
+const free: PGlite[] = [];
 
 async function createEmbedded(): Promise<TestDatabase> {
-  template ??= openPGlite();
-  // clone() is typed as the interface, but returns a full PGlite instance.
-  const served = serveEmbedded(await (await template).clone() as PGlite);
+  const pglite = free.pop() ?? await newPGlite();
+  const served = serveEmbedded(pglite);
   const sql = connect(served.url, { max: EMBEDDED_POOL_SIZE });
   return {
     url: served.url,
     sql,
     async close() {
       await sql.end({ timeout: 5 });
-      await served.stop();
+      await served.close();
+      await pglite.exec("drop schema public cascade; create schema public");
+      free.push(pglite);
     },
   };
+}
+
+async function newPGlite(): Promise<PGlite> {
+  const saved = await savedDataDir();
+  if (saved) return await PGlite.create({ loadDataDir: saved });
+  const pglite = await PGlite.create();
+  await saveDataDir(await pglite.dumpDataDir("none"));
+  return pglite;
+}
+
+const ROOT = new URL("../../", import.meta.url);
+
+/** Where a new data directory of the PGlite version this project pins is kept. */
+async function dataDirCopy(): Promise<URL> {
+  const imports = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).imports;
+  const version = String(imports["@electric-sql/pglite"]).replace(/[^\w.@-]+/g, "_");
+  return new URL(`.data/test-template-${version}.tar`, ROOT);
+}
+
+async function savedDataDir(): Promise<Blob | null> {
+  try {
+    return new Blob([await Deno.readFile(await dataDirCopy())]);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/** Written aside and renamed, so a reader never sees half a copy. */
+async function saveDataDir(dump: Blob): Promise<void> {
+  const target = await dataDirCopy();
+  await Deno.mkdir(new URL(".", target), { recursive: true });
+  const partial = `${target.pathname}.${crypto.randomUUID()}`;
+  await Deno.writeFile(partial, new Uint8Array(await dump.arrayBuffer()));
+  await Deno.rename(partial, target);
 }
 
 /** A database nobody answers for: every query fails as if the server were down. */
