@@ -21,6 +21,8 @@ export interface Config {
   siteUrl: string;
   /** Unset means: run on the embedded database (development only). */
   databaseUrl: string | null;
+  /** How the app's connection pool talks to `databaseUrl`. */
+  database: DatabasePoolSettings;
   stripe: {
     apiKey: string | null;
     webhookSecret: string | null;
@@ -41,6 +43,21 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   /** How long in-flight requests get to finish when the process is asked to stop. */
   shutdownGraceMs: number;
+}
+
+export interface DatabasePoolSettings {
+  /**
+   * `transaction`: a transaction-mode pooler (PgBouncer and the like) sits between the app and
+   * PostgreSQL, so consecutive transactions may run on different server connections and nothing
+   * may rely on session state. The app then sends no named prepared statements.
+   */
+  pooler: "none" | "transaction";
+  /** Connections each instance opens at most. */
+  poolSize: number;
+  /** An unused connection is closed after this long. */
+  idleTimeoutSeconds: number;
+  /** Every connection is replaced after this long (spread at random by the driver). */
+  maxLifetimeSeconds: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -103,6 +120,10 @@ const schema = z.object({
   SIGNIN_LIMIT_PER_EMAIL: optional(wholeNumber(10_000, 1)),
   SIGNIN_LIMIT_PER_IP: optional(wholeNumber(1_000_000, 1)),
   SIGNIN_LIMIT_WINDOW_MINUTES: optional(wholeNumber(24 * 60, 1)),
+  DATABASE_POOLER: optional(z.enum(["none", "transaction"])),
+  DATABASE_POOL_SIZE: optional(wholeNumber(1000, 1)),
+  DATABASE_IDLE_TIMEOUT_SECONDS: optional(wholeNumber(24 * 3600, 1)),
+  DATABASE_MAX_LIFETIME_SECONDS: optional(wholeNumber(7 * 24 * 3600, 60)),
   LOG_LEVEL: optional(z.enum(["debug", "info", "warn", "error"])),
   SHUTDOWN_GRACE_SECONDS: optional(wholeNumber(600, 1)),
 });
@@ -125,6 +146,12 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     port,
     siteUrl: v.SITE_URL ?? localOrigin(port),
     databaseUrl: v.DATABASE_URL ?? null,
+    database: {
+      pooler: v.DATABASE_POOLER ?? "none",
+      poolSize: v.DATABASE_POOL_SIZE ?? 5,
+      idleTimeoutSeconds: v.DATABASE_IDLE_TIMEOUT_SECONDS ?? 20,
+      maxLifetimeSeconds: v.DATABASE_MAX_LIFETIME_SECONDS ?? 30 * 60,
+    },
     stripe: {
       apiKey: v.STRIPE_API_KEY ?? null,
       webhookSecret: v.STRIPE_WEBHOOK_SECRET ?? null,

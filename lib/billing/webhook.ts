@@ -12,7 +12,8 @@ import Stripe from "stripe";
 import { z } from "zod";
 import type { Services } from "../services.ts";
 import type { Tx } from "../db/client.ts";
-import { CONNECTION_LOST, withSavepoint, withTransaction } from "../db/client.ts";
+import { withSavepoint, withTransaction } from "../db/client.ts";
+import { isDatabaseFailure } from "../db/errors.ts";
 import { EVENT_HANDLERS, type StripeEventEnvelope } from "./events.ts";
 
 export const WEBHOOK_MAX_BYTES = 1024 * 1024;
@@ -174,28 +175,15 @@ export async function applyRecordedEvent(
 }
 
 /**
- * Failures of the database or connection, as opposed to failures of the handler's logic:
- * these must reach Stripe as a 5xx so it delivers again later.
+ * Failures that are not the event's fault — the database or Stripe failing — must reach Stripe
+ * as a 5xx, so it delivers the event again later.
  */
 export function isInfrastructureFailure(error: unknown): boolean {
   // Stripe unreachable or failing on its side: worth asking again later.
   if (error instanceof Stripe.errors.StripeConnectionError) return true;
   if (error instanceof Stripe.errors.StripeAPIError) return true;
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== "string") return false;
-  // SQLSTATE classes: 08 connection, 40 rollback (serialisation, deadlock), 53 resources,
-  // 57 operator intervention (e.g. a terminated backend), 58 system error.
-  return /^(08|40|53|57|58)[0-9A-Z]{3}$/.test(code) || CONNECTION_FAILURES.has(code);
+  return isDatabaseFailure(error);
 }
-
-/** Error codes postgres.js and the socket layer use when a connection is lost or never made. */
-const CONNECTION_FAILURES = new Set([
-  ...CONNECTION_LOST,
-  "CONNECTION_ENDED",
-  "CONNECT_TIMEOUT",
-  "ECONNREFUSED",
-  "ETIMEDOUT",
-]);
 
 function describe(error: unknown): string {
   const text = error instanceof z.ZodError

@@ -3,6 +3,7 @@
  * write that touches more than one statement.
  */
 import postgres from "postgres";
+import { CONNECTION_LOST } from "./errors.ts";
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
@@ -10,10 +11,19 @@ export type Tx = postgres.TransactionSql;
 export type Queryable = Sql | Tx;
 
 export interface ConnectOptions {
-  /** Pool size. The embedded database serves a single connection. */
+  /** Pool size (default 10). */
   max?: number;
   /** Seconds to wait for a connection before failing. */
   connectTimeout?: number;
+  /** Seconds an unused connection stays open (default 30). */
+  idleTimeout?: number;
+  /** Seconds before a connection is replaced (default: the driver's, 30 to 60 minutes). */
+  maxLifetime?: number;
+  /**
+   * Named prepared statements (default true). A transaction-mode pooler cannot keep them: the
+   * next transaction may run on another server connection that never saw the statement.
+   */
+  prepare?: boolean;
   /** Called with the text of every statement sent, to trace which statements a code path issues. */
   onQuery?: (statement: string) => void;
 }
@@ -22,7 +32,9 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
   return postgres(url, {
     max: options.max ?? 10,
     connect_timeout: options.connectTimeout ?? 10,
-    idle_timeout: 30,
+    idle_timeout: options.idleTimeout ?? 30,
+    ...(options.maxLifetime ? { max_lifetime: options.maxLifetime } : {}),
+    prepare: options.prepare ?? true,
     debug: options.onQuery ? (_connection, statement) => options.onQuery!(statement) : false,
     // Notices (e.g. "relation already exists, skipping") are not errors; keep stdout JSON-only.
     onnotice: () => {},
@@ -83,14 +95,6 @@ async function unlessConnectionLost<T>(work: Promise<T>): Promise<T> {
     throw error;
   }
 }
-
-/** Errors postgres.js reports only once the connection's socket has closed or is closing. */
-export const CONNECTION_LOST: ReadonlySet<string> = new Set([
-  "CONNECTION_CLOSED",
-  "CONNECTION_DESTROYED",
-  "ECONNRESET",
-  "EPIPE",
-]);
 
 const transactionEnded = new WeakMap<Tx, () => boolean>();
 

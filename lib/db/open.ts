@@ -22,7 +22,13 @@ export class DatabaseUnavailableError extends Error {
 
 export async function openDatabase(config: Config): Promise<OpenDatabase> {
   if (config.databaseUrl) {
-    const db = connect(config.databaseUrl);
+    const { pooler, poolSize, idleTimeoutSeconds, maxLifetimeSeconds } = config.database;
+    const db = connect(config.databaseUrl, {
+      max: poolSize,
+      idleTimeout: idleTimeoutSeconds,
+      maxLifetime: maxLifetimeSeconds,
+      prepare: pooler !== "transaction",
+    });
     const description = describeDatabaseUrl(config.databaseUrl);
     await assertReachable(db, description);
     return { db, description, close: (timeout = 5) => db.end({ timeout }) };

@@ -25,7 +25,8 @@ Deno.test("a handler failure rolls back to the savepoint, is recorded, and repla
   try {
     const referrer = await createUser(app.db.sql);
     const buyer = await createUser(app.db.sql, { referredBy: referrer });
-    await app.db.sql.unsafe(BREAK_LEDGER.replace("%s", "P0001"));
+    // 22023 (invalid parameter value) is a data error: the same event fails the same way again.
+    await app.db.sql.unsafe(BREAK_LEDGER.replace("%s", "22023"));
 
     const paid = stripeEvent(
       "invoice.paid",
@@ -95,6 +96,80 @@ Deno.test("a database failure inside the handler answers 5xx and stores nothing,
     await app.db.sql.unsafe(MEND_LEDGER);
     assert.equal(await deliverOk(app, paid), "ok");
     assert.ok((await reload(app.db.sql, buyer)).creditUntil);
+  } finally {
+    await app.close();
+  }
+});
+
+/*
+ * Every SQLSTATE class the database can answer with, raised from inside the handler's
+ * transaction: only data errors (22, 23) are the event's fault and recorded for good; anything
+ * else is the database failing, so nothing is stored and Stripe must deliver again.
+ */
+const RETRIED = [
+  ["08006", "connection failure"],
+  ["25P02", "in failed transaction"],
+  ["26000", "prepared statement lost (a transaction pooler)"],
+  ["40001", "serialisation failure"],
+  ["40P01", "deadlock"],
+  ["42P01", "undefined table (schema behind the code)"],
+  ["53300", "too many connections"],
+  ["55P03", "lock not available"],
+  ["57014", "statement cancelled"],
+  ["57P01", "admin shutdown"],
+  ["58030", "I/O error"],
+  ["P0001", "raised by a trigger"],
+  ["XX000", "internal error"],
+] as const;
+const RECORDED = [
+  ["22001", "value too long"],
+  ["22P02", "invalid text representation"],
+  ["23502", "not null violation"],
+  ["23505", "unique violation"],
+] as const;
+
+Deno.test("database failures of every class answer 5xx; only data errors are handler errors", async (t) => {
+  const app = await createTestApp({ env });
+  try {
+    const referrer = await createUser(app.db.sql);
+    const buyer = await createUser(app.db.sql, { referredBy: referrer });
+    const paid = () =>
+      stripeEvent(
+        "invoice.paid",
+        invoiceObject(buyer.stripeCustomerId!, 700, "subscription_create"),
+      );
+    for (const [sqlstate, what] of RETRIED) {
+      await t.step(`${sqlstate} ${what} → 500, nothing stored`, async () => {
+        await app.db.sql.unsafe(BREAK_LEDGER.replace("%s", sqlstate));
+        try {
+          const event = paid();
+          const answer = await deliver(app, event);
+          assert.equal(answer.status, 500);
+          await answer.body?.cancel();
+          const rows = await app.db.sql`select 1 from stripe_events where event_id = ${event.id}`;
+          assert.equal(rows.length, 0, "no audit row: the retry is a first delivery");
+        } finally {
+          await app.db.sql.unsafe(MEND_LEDGER);
+        }
+      });
+    }
+    for (const [sqlstate, what] of RECORDED) {
+      await t.step(`${sqlstate} ${what} → 200 handler_error, recorded`, async () => {
+        await app.db.sql.unsafe(BREAK_LEDGER.replace("%s", sqlstate));
+        try {
+          const event = paid();
+          assert.equal(await deliverOk(app, event), "handler_error");
+          const [audit] = await app.db
+            .sql`select processed_at, error from stripe_events where event_id = ${event.id}`;
+          assert.equal(audit.processedAt, null);
+          assert.match(audit.error, /ledger is read-only for this test/);
+        } finally {
+          await app.db.sql.unsafe(MEND_LEDGER);
+        }
+      });
+    }
+    const [{ count }] = await app.db.sql`select count(*)::int from credit_grants`;
+    assert.equal(count, 0, "no step credited anyone");
   } finally {
     await app.close();
   }

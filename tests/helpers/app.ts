@@ -21,6 +21,7 @@ import type { StripeSimulator } from "../../lib/stripe_simulator/mod.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 import { type CapturedLog, captureLog } from "./logs.ts";
 import { startSimulatedStripe } from "./stripe.ts";
+import { freePort } from "./ports.ts";
 
 export interface TestApp {
   config: Config;
@@ -109,12 +110,4 @@ export async function createTestApp(
       if (!options.db) await db.close();
     },
   };
-}
-
-/** A port nothing listens on right now. */
-function freePort(): number {
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = probe.addr as Deno.NetAddr;
-  probe.close();
-  return port;
 }
