@@ -1,12 +1,12 @@
 /**
  * `deno task test`: `deno test` over `tests/` (or the paths given), passed through as it prints,
  * then one line that says what ran — passed, failed, skipped — and, when tests were skipped for
- * want of a PostgreSQL server, how to run them too.
+ * want of something (a PostgreSQL server, PgBouncer), how to include them.
  *
  * Every test bounds its own waits; as a last resort, a run that prints nothing for
  * `STALL_MINUTES` is stopped and reported as failed, naming what it was doing.
  */
-import { NEEDS_SERVER } from "../tests/helpers/server_only.ts";
+import { REQUIREMENTS } from "../tests/helpers/needs.ts";
 
 const STALL_MINUTES = 5;
 
@@ -37,21 +37,21 @@ const summary = lines.findLast((line) => /^(ok|FAILED) \| /.test(line)) ?? "";
 const count = (pattern: string) => Number(new RegExp(pattern).exec(summary)?.[1] ?? 0);
 const failed = count("(\\d+) failed") + (stalled || (code !== 0 && !summary) ? 1 : 0);
 const skipped = { tests: count("(\\d+) ignored"), steps: count("ignored \\((\\d+) step") };
-const wantingServer = lines.filter((line) =>
-  line.includes(`[${NEEDS_SERVER}:`) && / \.\.\. ignored/.test(line)
-);
 const steps = (n: number) => n ? ` (and ${n} step${n === 1 ? "" : "s"})` : "";
 
 console.log(
   `\ntests: ${count("(\\d+) passed")} passed, ${failed} failed, ${skipped.tests} skipped` +
     steps(skipped.steps),
 );
-if (wantingServer.length > 0) {
-  const stepsWanting = wantingServer.filter((line) => /^\s/.test(line)).length;
+for (const { what, howToInclude } of Object.values(REQUIREMENTS)) {
+  const wanting = lines.filter((line) =>
+    line.includes(`[needs ${what}:`) && / \.\.\. ignored/.test(line)
+  );
+  if (wanting.length === 0) continue;
+  const stepsWanting = wanting.filter((line) => /^\s/.test(line)).length;
   console.log(
-    `skipped for want of a PostgreSQL server: ${wantingServer.length - stepsWanting} tests` +
-      `${steps(stepsWanting)}; set DATABASE_URL to one ` +
-      "(e.g. postgres://postgres@127.0.0.1:5432/postgres) and run the tests again to include them",
+    `skipped for want of ${what}: ${wanting.length - stepsWanting} tests${steps(stepsWanting)}; ` +
+      `${howToInclude} and run the tests again to include them`,
   );
 }
 Deno.exit(stalled ? 1 : code);

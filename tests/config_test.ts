@@ -64,6 +64,45 @@ Deno.test("every bad variable is reported on its own line", () => {
   assert.ok(errors.some((e) => e.startsWith("STRIPE_PRICE_MONTHLY must be a price id")));
 });
 
+Deno.test("the database pool: defaults for many small instances, a pooler, and bad values", () => {
+  const defaults = parseConfig({});
+  assert.ok(defaults.ok);
+  assert.deepEqual(defaults.config.database, {
+    pooler: "none",
+    poolSize: 5,
+    idleTimeoutSeconds: 20,
+    maxLifetimeSeconds: 1800,
+  });
+  const pooled = parseConfig({
+    DATABASE_URL: "postgres://app@pooler.internal:6543/app?sslmode=require",
+    DATABASE_POOLER: "transaction",
+    DATABASE_POOL_SIZE: "3",
+    DATABASE_IDLE_TIMEOUT_SECONDS: "5",
+    DATABASE_MAX_LIFETIME_SECONDS: "600",
+  });
+  assert.ok(pooled.ok);
+  assert.deepEqual(pooled.config.database, {
+    pooler: "transaction",
+    poolSize: 3,
+    idleTimeoutSeconds: 5,
+    maxLifetimeSeconds: 600,
+  });
+  assert.deepEqual(
+    errorsOf({
+      DATABASE_POOLER: "session",
+      DATABASE_POOL_SIZE: "0",
+      DATABASE_IDLE_TIMEOUT_SECONDS: "soon",
+      DATABASE_MAX_LIFETIME_SECONDS: "30",
+    }),
+    [
+      'DATABASE_POOLER must be one of "none", "transaction" (got "session")',
+      'DATABASE_POOL_SIZE must be at least 1 (got "0")',
+      'DATABASE_IDLE_TIMEOUT_SECONDS must be a whole number (got "soon")',
+      'DATABASE_MAX_LIFETIME_SECONDS must be at least 60 (got "30")',
+    ],
+  );
+});
+
 Deno.test("secret values never appear in error messages", () => {
   const errors = errorsOf({
     STRIPE_API_KEY: "pk_live_leakme",

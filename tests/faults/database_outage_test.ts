@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { createTestDatabase } from "../helpers/db.ts";
-import { serverOnly } from "../helpers/server_only.ts";
+import { serverOnly } from "../helpers/needs.ts";
 import { signIn } from "../helpers/auth.ts";
 import { startTcpProxy } from "../helpers/tcp_proxy.ts";
 import { holdLock } from "../helpers/locks.ts";

@@ -8,9 +8,12 @@
  * Needs the `pgbouncer` binary (Debian: `apt-get install pgbouncer`) and a server in
  * `DATABASE_URL`; tests that use it are skipped without them, saying so.
  */
-import { ON_REAL_SERVER } from "./server_only.ts";
+import { needs, ON_REAL_SERVER, serverOnly } from "./needs.ts";
 import { waitUntil } from "./bounded.ts";
 import { freePort } from "./ports.ts";
+import type { TestDatabase } from "./db.ts";
+import { parseConfig } from "../../lib/config.ts";
+import { openDatabase } from "../../lib/db/open.ts";
 
 export const PGBOUNCER_PATH = Deno.env.get("PGBOUNCER_PATH") ?? "/usr/sbin/pgbouncer";
 const HAVE_PGBOUNCER = (() => {
@@ -21,14 +24,10 @@ const HAVE_PGBOUNCER = (() => {
   }
 })();
 
-export const NEEDS_PGBOUNCER = "needs PgBouncer and a PostgreSQL server";
-
-/** Name and `ignore` for a test that runs through PgBouncer. */
+/** Name and `ignore` for a test that runs through PgBouncer in front of the test server. */
 export function poolerOnly(name: string): { name: string; ignore: boolean } {
-  return ON_REAL_SERVER && HAVE_PGBOUNCER ? { name, ignore: false } : {
-    name: `${name} [${NEEDS_PGBOUNCER}: apt-get install pgbouncer, and set DATABASE_URL]`,
-    ignore: true,
-  };
+  if (!ON_REAL_SERVER) return serverOnly(name, "PgBouncer in front of it");
+  return needs("pgbouncer", HAVE_PGBOUNCER, name, `none at ${PGBOUNCER_PATH}`);
 }
 
 export interface PgBouncer {
@@ -129,4 +128,16 @@ async function selfSignedCertificate(dir: string): Promise<{ key: string; cert: 
   if (!made.success) throw new Error(new TextDecoder().decode(made.stderr));
   await Deno.chmod(key, 0o644);
   return { key, cert };
+}
+
+/**
+ * `db` as the app reaches it through `pooler`, opened the way the app opens its database
+ * (`DATABASE_URL` at the pooler, `DATABASE_POOLER=transaction`). Closing it leaves `db` open.
+ */
+export async function throughPooler(pooler: PgBouncer, db: TestDatabase): Promise<TestDatabase> {
+  const url = pooler.via(db.url);
+  const parsed = parseConfig({ DATABASE_URL: url, DATABASE_POOLER: "transaction" });
+  if (!parsed.ok) throw new Error(parsed.errors.join("; "));
+  const opened = await openDatabase(parsed.config);
+  return { url, sql: opened.db, close: () => opened.close() };
 }

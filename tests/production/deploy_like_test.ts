@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
-import { serverOnly } from "../helpers/server_only.ts";
+import { serverOnly } from "../helpers/needs.ts";
 import { describeDatabaseUrl } from "../../lib/db/client.ts";
 import { runDeno, waitUntil, within } from "../helpers/bounded.ts";
 import { startSimulatedStripe } from "../helpers/stripe.ts";
