@@ -6,15 +6,19 @@
  */
 import type { Sql } from "../lib/db/client.ts";
 import { connect, withTransaction } from "../lib/db/client.ts";
-import { findUserForEvent, type StripeEventEnvelope } from "../lib/billing/events.ts";
+import type { StripeEventEnvelope } from "../lib/billing/webhook/verify.ts";
+import { lockPerson, projectSubscription } from "../lib/billing/entitlement.ts";
 import {
-  applyToUser,
   recordedAt,
   recordSubscription,
   type SubscriptionSnapshot,
 } from "../lib/billing/subscriptions.ts";
-import { markProcessed, processStripeEvent, recordDelivery } from "../lib/billing/webhook.ts";
-import { WEBHOOK_PATH } from "../lib/stripe/backend.ts";
+import {
+  markProcessed,
+  processStripeEvent,
+  recordDelivery,
+} from "../lib/billing/webhook/ledger.ts";
+import { WEBHOOK_PATH } from "../lib/billing/webhook/receive.ts";
 import { createLogger } from "../lib/log.ts";
 import type { TestApp } from "../tests/helpers/app.ts";
 import { signedHeaders, stripeEvent, subscriptionObject } from "../tests/helpers/stripe_events.ts";
@@ -107,11 +111,11 @@ async function applyDirectly(db: Sql, delivery: Delivery): Promise<void> {
   await withTransaction(db, async (tx) => {
     await recordDelivery(tx, event, delivery.body, now);
     await tx.savepoint(async (sp) => {
-      const user = await findUserForEvent(sp, { customerId: delivery.customerId });
+      const user = await lockPerson(sp, { customerId: delivery.customerId });
       if (!user) throw new Error(`no user for ${delivery.customerId}`);
       await recordedAt(sp, snapshot.id, eventCreatedAt);
       if (await recordSubscription(sp, user.id, snapshot, "updated", eventCreatedAt)) {
-        await applyToUser(sp, user, snapshot, "updated");
+        await projectSubscription(sp, user, snapshot, "updated");
       }
     });
     await markProcessed(tx, event.id, now);

@@ -1,15 +1,10 @@
 import { useState } from "preact/hooks";
 import { postJson, signInAndReturn } from "../lib/client/api.ts";
 import { REG36_WAIVER } from "../lib/billing/waiver.ts";
-
-export interface PickerPlan {
-  cadence: "monthly" | "annual";
-  price: string;
-  summary: string;
-}
+import type { PlanOffer } from "../lib/billing/prices.ts";
 
 interface Props {
-  plans: PickerPlan[];
+  plans: PlanOffer[];
   initial: "monthly" | "annual";
   signedIn: boolean;
   trialDays: number;

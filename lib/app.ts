@@ -5,21 +5,29 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import { bodyLimit } from "hono/body-limit";
 import type { Services } from "./services.ts";
-import type { State } from "./define.ts";
-import type { Manifest } from "./web/define.ts";
-import { mountRoutes, peerAddress } from "./web/server.ts";
-import { type IslandAssets, NO_ISLAND_ASSETS } from "./web/assets.ts";
-import { assetUrl, isStaticPath, serveFiles, type StaticFiles } from "./web/static.ts";
+import type { State } from "./state.ts";
+import {
+  assetUrl,
+  type IslandAssets,
+  isStaticPath,
+  type Manifest,
+  mountRoutes,
+  NO_ISLAND_ASSETS,
+  peerAddress,
+  serveFiles,
+  type StaticFiles,
+} from "./web/mod.ts";
 import { apiError } from "./http/api.ts";
+import { toHttpError } from "./http/errors.ts";
 import { clientIp } from "./http/client_ip.ts";
 import { sameOriginGuard } from "./http/same_origin.ts";
-import { SESSION_COOKIE } from "./auth/sessions.ts";
-import { WEBHOOK_MAX_BYTES } from "./billing/webhook.ts";
-import { WEBHOOK_PATH } from "./stripe/backend.ts";
+import { SESSION_COOKIE } from "./http/cookies.ts";
 
-/** Request bodies larger than this are refused with 413 before they are read in full. */
+/**
+ * Request bodies larger than this are refused with 413 before they are read in full (a route's
+ * `config.maxBodyBytes` may say otherwise).
+ */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 export interface AppParts {
@@ -71,19 +79,16 @@ export function createApp(services: Services, parts: AppParts): Hono<Env> {
       : false,
   }));
   app.use(serveFiles(staticFiles, assets));
-  const limitBody = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: () => apiError(413, `Request bodies are limited to ${maxSize} bytes`),
-    });
-  const defaultLimit = limitBody(MAX_BODY_BYTES);
-  const webhookLimit = limitBody(WEBHOOK_MAX_BYTES);
-  app.use((c, next) => (c.req.path === WEBHOOK_PATH ? webhookLimit : defaultLimit)(c, next));
   app.use(sameOriginGuard({ siteUrl: services.config.siteUrl, sessionCookie: SESSION_COOKIE }));
 
   mountRoutes<State, Env>(app, {
     manifest,
     assets,
+    body: {
+      maxBytes: MAX_BODY_BYTES,
+      tooLarge: (maxBytes) => apiError(413, `Request bodies are limited to ${maxBytes} bytes`),
+    },
+    translateError: toHttpError,
     state: (c) => {
       const id = c.get("requestId") as string;
       return {
@@ -91,7 +96,7 @@ export function createApp(services: Services, parts: AppParts): Hono<Env> {
         requestId: id,
         log: services.log.child({ request_id: id }),
         asset: (path: string) => assetUrl(staticFiles, path),
-        clientIp: clientIp(c.req.raw, peerAddress(c), services.config.trustedProxies),
+        clientIp: clientIp(c.req.raw, peerAddress(c.env), services.config.trustedProxies),
         user: null,
         sessionToken: null,
         isAdmin: false,

@@ -9,13 +9,11 @@
 import type Stripe from "stripe";
 import { type Config, localOrigin } from "./config.ts";
 import type { Logger } from "./log.ts";
-import type { Manifest } from "./web/define.ts";
+import { type IslandAssets, loadIslandAssets, loadStaticFiles, type Manifest } from "./web/mod.ts";
 import type { StripeSimulator } from "./stripe_simulator/mod.ts";
 import { createApp } from "./app.ts";
 import { openDatabase } from "./db/open.ts";
 import { loadMigrations, migrate, type Migration, migrationStatus } from "./db/migrate.ts";
-import { loadStaticFiles } from "./web/static.ts";
-import { type IslandAssets, loadIslandAssets } from "./web/assets.ts";
 import { openStripeBackend, type StripeBackend } from "./stripe/backend.ts";
 import type { Sql } from "./db/client.ts";
 import { createMailer } from "./email/mailer.ts";

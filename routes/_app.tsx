@@ -1,16 +1,19 @@
-import { define } from "../lib/define.ts";
+import { define } from "../lib/state.ts";
+import { Head } from "../lib/web/mod.ts";
 import { brand } from "../lib/brand.ts";
 import { SiteHeader } from "../components/SiteHeader.tsx";
 import { ReferralBanner } from "../components/ReferralBanner.tsx";
 
-export default define.page(function App({ Component, state }) {
+export default define.layout(function App({ Component, state }) {
   return (
     <html lang="en-GB">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{brand.name} — {brand.tagline}</title>
-        <meta name="description" content={brand.description} />
+        <Head>
+          <title>{brand.name} — {brand.tagline}</title>
+          <meta name="description" content={brand.description} />
+        </Head>
         <link rel="icon" href={state.asset("/favicon.svg")} type="image/svg+xml" />
         <link rel="stylesheet" href={state.asset("/styles.css")} />
       </head>

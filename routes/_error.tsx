@@ -1,5 +1,5 @@
-import { define } from "../lib/define.ts";
-import { HttpError } from "../lib/web/define.ts";
+import { define } from "../lib/state.ts";
+import { HttpError } from "../lib/web/mod.ts";
 
 export default define.page(function ErrorPage({ error }) {
   const status = error instanceof HttpError ? error.status : 500;

@@ -1,6 +1,6 @@
-import { define } from "../lib/define.ts";
-import { identify } from "../lib/auth/identify.ts";
-import { captureReferral } from "../lib/referrals/capture.ts";
+import { define } from "../lib/state.ts";
+import { identify } from "../lib/http/identify.ts";
+import { rememberReferral } from "../lib/http/referral_link.ts";
 
 /** Every request: who is asking, and `?ref=CODE` on any page remembers an invitation. */
 export const handler = define.middleware(async (ctx) => {
@@ -12,7 +12,7 @@ export const handler = define.middleware(async (ctx) => {
     // The path is the visitor's own: `//evil.example/?ref=…` must not become a Location of
     // `//evil.example/`, so it goes through ctx.redirect like every other redirect.
     const onward = ctx.redirect(`${clean.pathname}${clean.search}`, 303);
-    return await captureReferral(ctx.state, ref, onward);
+    return await rememberReferral(ctx.state, ref, onward);
   }
   return await ctx.next();
 });

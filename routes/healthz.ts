@@ -1,4 +1,4 @@
-import { define } from "../lib/define.ts";
+import { define } from "../lib/state.ts";
 import { checkHealth } from "../lib/health.ts";
 
 export const handler = define.handlers({

@@ -1,5 +1,5 @@
-import { define } from "../lib/define.ts";
-import { page } from "../lib/web/define.ts";
+import { define } from "../lib/state.ts";
+import { page } from "../lib/web/mod.ts";
 import { askForSignInLink, safeNextPath } from "../lib/auth/sign_in.ts";
 import { SignInForm } from "../components/SignInForm.tsx";
 
@@ -22,7 +22,12 @@ export const handler = define.handlers({
     const form = await ctx.req.formData().catch(() => new FormData());
     const email = String(form.get("email") ?? "");
     const next = safeNextPath(form.get("next"), ctx.state.config.siteUrl);
-    const result = await askForSignInLink(ctx.state, { email, next });
+    const result = await askForSignInLink(ctx.state, {
+      email,
+      next,
+      ip: ctx.state.clientIp,
+      referralCode: ctx.state.pendingReferral,
+    });
     switch (result.outcome) {
       case "sent":
         return page<View>({ view: "sent", email: email.trim().toLowerCase() });

@@ -1,5 +1,5 @@
-import { define } from "../lib/define.ts";
-import { signOut } from "../lib/auth/sign_out.ts";
+import { define } from "../lib/state.ts";
+import { signOut } from "../lib/http/sign_out.ts";
 
 /** The sign-out button in the page header: a plain form post, so it works without JavaScript. */
 export const handler = define.handlers({

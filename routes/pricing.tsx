@@ -1,39 +1,16 @@
-import { define } from "../lib/define.ts";
-import { page } from "../lib/web/define.ts";
+import { define } from "../lib/state.ts";
+import { Head, page } from "../lib/web/mod.ts";
 import { brand } from "../lib/brand.ts";
 import { REFERRAL_CREDIT_DAYS } from "../lib/referral_terms.ts";
 import { ANNUAL_TRIAL_DAYS } from "../lib/billing/plans.ts";
-import { formatMoney, planPrices } from "../lib/billing/prices.ts";
-import CheckoutPicker, { type PickerPlan } from "../islands/CheckoutPicker.tsx";
+import { planOffers, planPrices } from "../lib/billing/prices.ts";
+import CheckoutPicker from "../islands/CheckoutPicker.tsx";
 
 export const handler = define.handlers({
   async GET(ctx) {
-    const prices = await planPrices(ctx.state);
-    const plans: PickerPlan[] = [];
-    let saving: string | null = null;
-    if (prices) {
-      const { monthly, annual } = prices;
-      const yearOfMonths = monthly.unitAmount * 12;
-      if (monthly.currency === annual.currency && yearOfMonths > annual.unitAmount) {
-        saving = formatMoney(yearOfMonths - annual.unitAmount, annual.currency);
-      }
-      plans.push(
-        {
-          cadence: "annual",
-          price: `${annual.display} a year`,
-          summary: `${ANNUAL_TRIAL_DAYS}-day free trial, then ${annual.display} a year` +
-            (saving ? ` — ${saving} less than paying monthly.` : "."),
-        },
-        {
-          cadence: "monthly",
-          price: `${monthly.display} a month`,
-          summary: "Starts today and renews monthly. Cancel any time.",
-        },
-      );
-    }
     const requested = ctx.url.searchParams.get("plan");
     return page({
-      plans,
+      plans: planOffers(await planPrices(ctx.state)),
       initial: requested === "monthly" ? "monthly" as const : "annual" as const,
       signedIn: ctx.state.user !== null,
     });
@@ -43,6 +20,13 @@ export const handler = define.handlers({
 export default define.page<typeof handler>(function Pricing({ data }) {
   return (
     <>
+      <Head>
+        <title>Plans and prices — {brand.name}</title>
+        <meta
+          name="description"
+          content={`Read ${brand.name} monthly, or yearly with a ${ANNUAL_TRIAL_DAYS}-day free trial.`}
+        />
+      </Head>
       <section class="hero">
         <h1>Plans</h1>
         <p class="lede">

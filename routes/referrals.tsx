@@ -1,4 +1,4 @@
-import { define } from "../lib/define.ts";
+import { define } from "../lib/state.ts";
 import { REFERRAL_CREDIT_DAYS } from "../lib/referral_terms.ts";
 import ReferralCalculator from "../islands/ReferralCalculator.tsx";
 

@@ -6,7 +6,8 @@ import type { Services } from "../services.ts";
 import type { User } from "../auth/users.ts";
 import type { Cadence } from "../billing/plans.ts";
 import { currentSubscription } from "../billing/subscriptions.ts";
-import { creditDaysLeft, hasPaidAccess } from "../referrals/credits.ts";
+import { creditDaysLeft } from "../referrals/credits.ts";
+import { hasPaidAccess } from "../billing/entitlement.ts";
 import { type ReferralStats, referralStats } from "../referrals/stats.ts";
 import { wholeDaysUntil } from "../time.ts";
 

@@ -6,8 +6,9 @@ import { parseArgs } from "node:util";
 import type { Services } from "../services.ts";
 import { withTransaction } from "../db/client.ts";
 import { emailSchema, findUserByEmail } from "../auth/users.ts";
-import { ReplayRefused, replayStripeEvent } from "../billing/replay.ts";
-import { creditDaysLeft, grantCredit, hasPaidAccess } from "../referrals/credits.ts";
+import { listRecordedEvents, ReplayRefused, replayStripeEvent } from "../billing/webhook/ledger.ts";
+import { creditDaysLeft, grantCredit } from "../referrals/credits.ts";
+import { hasPaidAccess } from "../billing/entitlement.ts";
 import { referralStats } from "../referrals/stats.ts";
 
 export interface CommandResult {
@@ -65,18 +66,11 @@ async function events(services: AdminServices, args: string[]): Promise<CommandR
     options: { failed: { type: "boolean" }, type: { type: "string" }, limit: { type: "string" } },
   });
   const limit = values.limit === undefined ? 50 : wholeNumber(values.limit, "--limit", 1, 10_000);
-  const rows = await services.db<{
-    eventId: string;
-    eventType: string;
-    receivedAt: Date;
-    processedAt: Date | null;
-    error: string | null;
-  }[]>`
-    select event_id, event_type, received_at, processed_at, error from stripe_events
-    where (${values.failed ?? false} = false or error is not null)
-      and (${values.type ?? null}::text is null or event_type = ${values.type ?? null})
-    order by received_at desc, id desc
-    limit ${limit}`;
+  const rows = await listRecordedEvents(services.db, {
+    failedOnly: values.failed ?? false,
+    type: values.type ?? null,
+    limit,
+  });
   if (rows.length === 0) return { code: 0, lines: ["no events"] };
   return {
     code: 0,

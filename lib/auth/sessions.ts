@@ -1,14 +1,11 @@
 /**
- * Sessions: a random token in an HttpOnly cookie; only its SHA-256 is stored, so a leaked
- * database cannot be replayed as cookies. Sessions last 30 days.
+ * Sessions: a random token (the web edge keeps it in an HttpOnly cookie); only its SHA-256 is
+ * stored, so a leaked database cannot be replayed as cookies. Sessions last 30 days.
  */
-import { serialize } from "hono/utils/cookie";
-import type { Config } from "../config.ts";
 import type { Queryable } from "../db/client.ts";
 import { randomToken, sha256Hex } from "../crypto.ts";
 import type { User } from "./users.ts";
 
-export const SESSION_COOKIE = "rm_session";
 export const SESSION_TTL_SECONDS = 30 * 24 * 3600;
 
 export async function createSession(db: Queryable, userId: number, now: Date): Promise<string> {
@@ -33,22 +30,4 @@ export async function findSessionUser(
 
 export async function endSession(db: Queryable, token: string): Promise<void> {
   await db`delete from sessions where token_hash = ${await sha256Hex(token)}`;
-}
-
-export function sessionCookie(config: Config, token: string): string {
-  return serialize(SESSION_COOKIE, token, { ...cookieBase(config), maxAge: SESSION_TTL_SECONDS });
-}
-
-export function clearedSessionCookie(config: Config): string {
-  return serialize(SESSION_COOKIE, "", { ...cookieBase(config), maxAge: 0 });
-}
-
-/** Flags every cookie of this site carries. */
-export function cookieBase(config: Config) {
-  return {
-    path: "/",
-    httpOnly: true,
-    sameSite: "Lax" as const,
-    secure: config.appEnv === "production",
-  };
 }

@@ -9,10 +9,10 @@ import { withTransaction } from "../db/client.ts";
 import { randomToken, sha256Hex } from "../crypto.ts";
 import { consumeRateLimits } from "../rate_limit.ts";
 import { DAY_MS } from "../time.ts";
+import { hasControlCharacters } from "../text.ts";
 import { recordReferral } from "../referrals/capture.ts";
 import { createSession } from "./sessions.ts";
 import { emailSchema, findOrCreateUser, type User } from "./users.ts";
-import type { State } from "../define.ts";
 
 export const SIGN_IN_LINK_MINUTES = 15;
 
@@ -97,8 +97,7 @@ export async function completeSignIn(
  */
 export function safeNextPath(next: unknown, siteUrl: string): string {
   if (typeof next !== "string" || !next.startsWith("/") || next.length > 2000) return "/";
-  const hasControlOrBackslash = [...next].some((c) => c < " " || c === "\\" || c === "\u007f");
-  if (hasControlOrBackslash || next.startsWith("//")) return "/";
+  if (hasControlCharacters(next) || next.includes("\\") || next.startsWith("//")) return "/";
   try {
     const site = new URL(siteUrl);
     const target = new URL(next, site);
@@ -120,20 +119,20 @@ export type SignInAsk =
  * rate-limit, send. The same answer whether or not the address has an account.
  */
 export async function askForSignInLink(
-  state: Pick<State, "config" | "db" | "mailer" | "now" | "log" | "clientIp" | "pendingReferral">,
-  input: { email: unknown; next?: unknown },
+  services: Pick<Services, "config" | "db" | "mailer" | "now" | "log">,
+  input: { email: unknown; next?: unknown; ip: string; referralCode: string | null },
 ): Promise<SignInAsk> {
   const email = emailSchema.safeParse(input.email);
   if (!email.success) return { outcome: "invalid", message: "Enter a valid email address" };
   try {
-    return await requestSignInLink(state, {
+    return await requestSignInLink(services, {
       email: email.data,
-      next: safeNextPath(input.next, state.config.siteUrl),
-      referralCode: state.pendingReferral,
-      ip: state.clientIp,
+      next: safeNextPath(input.next, services.config.siteUrl),
+      referralCode: input.referralCode,
+      ip: input.ip,
     });
   } catch (error) {
-    state.log.error("auth.sign_in_link_failed", { error });
+    services.log.error("auth.sign_in_link_failed", { error });
     return { outcome: "unavailable" };
   }
 }

@@ -9,11 +9,12 @@ import type { Services } from "../services.ts";
 import type { Logger } from "../log.ts";
 import type { User } from "../auth/users.ts";
 import { withTransaction } from "../db/client.ts";
-import { HttpError } from "../web/define.ts";
+import { DomainError } from "../domain_error.ts";
 import { ANNUAL_TRIAL_DAYS, type Cadence, LIVE_STATUSES, priceFor } from "./plans.ts";
 import { REG36_WAIVER } from "./waiver.ts";
 import { ensureStripeCustomer } from "./customers.ts";
-import { stripeFailure } from "./stripe_errors.ts";
+import { lockPerson } from "./entitlement.ts";
+import { requireStripe, stripeFailure } from "./stripe_calls.ts";
 
 export interface CheckoutRequest {
   cadence: Cadence;
@@ -37,11 +38,11 @@ export async function startCheckout(
   const stripe = requireStripe(services);
   const price = priceFor(config, request.cadence);
   if (request.cadence === "monthly" && request.reg36Waiver !== true) {
-    throw new HttpError(
-      400,
+    throw new DomainError(
+      "invalid",
+      "reg36_waiver_required",
       "A monthly plan starts at once: tick the box to confirm you want immediate access and " +
         "understand you lose the 14-day right to cancel",
-      { code: "reg36_waiver_required" },
     );
   }
   assertNoLiveSubscription(user);
@@ -61,8 +62,8 @@ export async function startCheckout(
   // that decision: no evidence, no URL. A webhook may have started a subscription meanwhile;
   // the person's row lock orders this check against it (an abandoned session simply expires).
   await withTransaction(db, async (tx) => {
-    const [current] = await tx<User[]>`select * from users where id = ${user.id} for update`;
-    assertNoLiveSubscription(current);
+    const current = await lockPerson(tx, { userId: user.id });
+    assertNoLiveSubscription(current!);
     if (request.cadence === "monthly") {
       await tx`
         insert into consents (user_id, kind, text_version, accepted_at, ip, user_agent,
@@ -79,7 +80,7 @@ export async function startCheckout(
   return { url: session.url };
 }
 
-/** A Stripe API call; its failure becomes a 502 that says whether Stripe refused or was away. */
+/** A Stripe API call; its failure says whether Stripe refused or was away. */
 async function callStripe<T>(log: Logger, user: User, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
@@ -113,19 +114,10 @@ function checkoutParams(
 
 function assertNoLiveSubscription(user: User) {
   if (user.stripeSubscriptionId && LIVE_STATUSES.has(user.stripeSubscriptionStatus ?? "")) {
-    throw new HttpError(
-      409,
+    throw new DomainError(
+      "conflict",
+      "already_subscribed",
       "You already have a subscription. Manage it from the billing portal in your settings.",
-      { code: "already_subscribed" },
     );
   }
-}
-
-export function requireStripe(services: Pick<Services, "stripe">): Stripe {
-  if (!services.stripe) {
-    throw new HttpError(503, "Payments are not configured on this server", {
-      code: "stripe_not_configured",
-    });
-  }
-  return services.stripe;
 }

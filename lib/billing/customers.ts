@@ -5,6 +5,7 @@
 import type Stripe from "stripe";
 import type { Sql } from "../db/client.ts";
 import type { User } from "../auth/users.ts";
+import { setStripeCustomer } from "./entitlement.ts";
 
 export async function ensureStripeCustomer(
   db: Sql,
@@ -17,9 +18,5 @@ export async function ensureStripeCustomer(
     { email: user.email, metadata: { user_id: String(user.id) } },
     { idempotencyKey: `read-markets-customer-for-user-${user.id}` },
   );
-  const [stored] = await db<{ stripeCustomerId: string }[]>`
-    update users set stripe_customer_id = coalesce(stripe_customer_id, ${customer.id})
-    where id = ${user.id}
-    returning stripe_customer_id`;
-  return stored.stripeCustomerId;
+  return await setStripeCustomer(db, user.id, customer.id);
 }

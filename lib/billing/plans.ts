@@ -1,6 +1,6 @@
 /** The two plans and what the server needs to know about each. */
 import type { Config } from "../config.ts";
-import { HttpError } from "../web/define.ts";
+import { DomainError } from "../domain_error.ts";
 
 export const CADENCES = ["monthly", "annual"] as const;
 export type Cadence = typeof CADENCES[number];
@@ -13,15 +13,17 @@ export const LIVE_STATUSES = new Set(["trialing", "active", "past_due", "unpaid"
 /** Statuses that grant paid access. */
 export const PAID_STATUSES = new Set(["trialing", "active"]);
 
-/** The Stripe price id for a cadence, or a 503 naming the missing setting. */
+/** The Stripe price id for a cadence, or a `not_configured` error naming the missing setting. */
 export function priceFor(config: Config, cadence: Cadence): string {
   const [price, variable] = cadence === "monthly"
     ? [config.stripe.priceMonthly, "STRIPE_PRICE_MONTHLY"]
     : [config.stripe.priceAnnual, "STRIPE_PRICE_ANNUAL"];
   if (!price) {
-    throw new HttpError(503, `Payments are not set up: ${variable} is not configured`, {
-      code: "price_not_configured",
-    });
+    throw new DomainError(
+      "not_configured",
+      "price_not_configured",
+      `Payments are not set up: ${variable} is not configured`,
+    );
   }
   return price;
 }

@@ -1,9 +1,8 @@
 /** The Stripe Customer Portal: where subscribers change card, plan or cancel. */
 import type { Services } from "../services.ts";
 import type { User } from "../auth/users.ts";
-import { HttpError } from "../web/define.ts";
-import { requireStripe } from "./checkout.ts";
-import { stripeFailure } from "./stripe_errors.ts";
+import { DomainError } from "../domain_error.ts";
+import { requireStripe, stripeFailure } from "./stripe_calls.ts";
 
 export async function openBillingPortal(
   services: Pick<Services, "config" | "stripe" | "log">,
@@ -11,9 +10,11 @@ export async function openBillingPortal(
 ): Promise<{ url: string }> {
   const stripe = requireStripe(services);
   if (!user.stripeCustomerId) {
-    throw new HttpError(404, "There is no billing account yet: start a subscription first", {
-      code: "no_stripe_customer",
-    });
+    throw new DomainError(
+      "not_found",
+      "no_stripe_customer",
+      "There is no billing account yet: start a subscription first",
+    );
   }
   try {
     const portal = await stripe.billingPortal.sessions.create({

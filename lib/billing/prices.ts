@@ -6,7 +6,7 @@
  */
 import type Stripe from "stripe";
 import type { Services } from "../services.ts";
-import { type Cadence, CADENCES } from "./plans.ts";
+import { ANNUAL_TRIAL_DAYS, type Cadence, CADENCES } from "./plans.ts";
 
 export interface PlanPrice {
   cadence: Cadence;
@@ -66,4 +66,39 @@ export function formatMoney(minorUnits: number, currency: string): string {
     minimumFractionDigits: whole ? 0 : 2,
     maximumFractionDigits: whole ? 0 : 2,
   }).format(minorUnits / 100);
+}
+
+/** A plan as the pricing page offers it. */
+export interface PlanOffer {
+  cadence: Cadence;
+  /** "£70 a year". */
+  price: string;
+  /** One sentence: the trial or the start, and what the annual plan saves. */
+  summary: string;
+}
+
+/**
+ * The plans as the pricing page offers them, annual first: with its trial and what it saves
+ * against twelve months of the monthly price. Empty when prices are not available.
+ */
+export function planOffers(prices: PlanPrices | null): PlanOffer[] {
+  if (!prices) return [];
+  const { monthly, annual } = prices;
+  const yearOfMonths = monthly.unitAmount * 12;
+  const saving = monthly.currency === annual.currency && yearOfMonths > annual.unitAmount
+    ? formatMoney(yearOfMonths - annual.unitAmount, annual.currency)
+    : null;
+  return [
+    {
+      cadence: "annual",
+      price: `${annual.display} a year`,
+      summary: `${ANNUAL_TRIAL_DAYS}-day free trial, then ${annual.display} a year` +
+        (saving ? ` — ${saving} less than paying monthly.` : "."),
+    },
+    {
+      cadence: "monthly",
+      price: `${monthly.display} a month`,
+      summary: "Starts today and renews monthly. Cancel any time.",
+    },
+  ];
 }

@@ -6,17 +6,13 @@
  * - every subscription's latest known state is kept in `subscriptions`, stamped with the
  *   `created` time of the event that set it: an older event never overwrites a newer one, and a
  *   `created` event never overwrites anything (it is by definition the first state);
- * - an ended subscription stays ended, whatever arrives after;
- * - the user row is a projection of the user's *current* subscription: trialing/active grant
- *   paid, other live statuses keep the tier until deletion, deletion of the current subscription
- *   revokes, and deletion of an older one changes nothing.
+ * - an ended subscription stays ended, whatever arrives after.
  *
- * Callers hold the user's row lock (`findUserForEvent`), so events of one person apply one at a
- * time whatever the delivery interleaving.
+ * What a recorded state means for the person is `projectSubscription` in `entitlement.ts`.
+ * Callers hold the person's row lock (`lockPerson`), so events of one person apply one at a time
+ * whatever the delivery interleaving.
  */
 import type { Queryable, Tx } from "../db/client.ts";
-import type { User } from "../auth/users.ts";
-import { PAID_STATUSES } from "./plans.ts";
 
 export interface SubscriptionSnapshot {
   id: string;
@@ -104,50 +100,4 @@ export async function knownStatus(tx: Tx, subscriptionId: string): Promise<strin
   const [row] = await tx<{ status: string }[]>`
     select status from subscriptions where stripe_subscription_id = ${subscriptionId}`;
   return row?.status ?? null;
-}
-
-/** Project an applied subscription state onto its user. */
-export async function applyToUser(
-  tx: Tx,
-  user: User,
-  snapshot: SubscriptionSnapshot,
-  change: SubscriptionChange,
-): Promise<"granted" | "revoked" | "status_only" | "not_current"> {
-  const isCurrent = user.stripeSubscriptionId === snapshot.id;
-  if (change === "deleted") {
-    if (!isCurrent) return "not_current";
-    await tx`
-      update users set tier = 'free', stripe_subscription_id = null, stripe_trial_end_at = null,
-        stripe_subscription_status = ${snapshot.status}
-      where id = ${user.id}`;
-    return "revoked";
-  }
-  if (PAID_STATUSES.has(snapshot.status)) {
-    await grantPaid(tx, user.id, snapshot.id, snapshot.status, snapshot.trialEnd);
-    return "granted";
-  }
-  if (!isCurrent && user.stripeSubscriptionId !== null) return "not_current";
-  await tx`
-    update users set stripe_subscription_id = ${snapshot.id},
-      stripe_subscription_status = ${snapshot.status}
-    where id = ${user.id}`;
-  return "status_only";
-}
-
-/**
- * Paid tier on `subscriptionId`. A trial keeps its end date for the settings page; any other
- * paid status clears it.
- */
-export async function grantPaid(
-  tx: Tx,
-  userId: number,
-  subscriptionId: string,
-  status: string | null,
-  trialEnd: Date | null,
-): Promise<void> {
-  await tx`
-    update users set tier = 'paid', stripe_subscription_id = ${subscriptionId},
-      stripe_subscription_status = ${status},
-      stripe_trial_end_at = ${status === "trialing" ? trialEnd : null}
-    where id = ${userId}`;
 }

@@ -1,6 +1,6 @@
 /** The JSON shape of every API answer that is not a success: `{ error, message }`. */
 import type { z } from "zod";
-import { HttpError } from "../web/define.ts";
+import { HttpError } from "../web/mod.ts";
 
 const CODES: Record<number, string> = {
   400: "bad_request",

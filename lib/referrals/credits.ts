@@ -5,6 +5,7 @@
  */
 import type { Queryable, Tx } from "../db/client.ts";
 import { DAY_MS, wholeDaysUntil } from "../time.ts";
+import { lockPerson, setCreditUntil } from "../billing/entitlement.ts";
 
 export type CreditReason = "referral_buyer" | "referral_referrer" | "admin_grant";
 
@@ -22,26 +23,17 @@ export async function grantCredit(tx: Tx, grant: CreditGrant, now: Date): Promis
   if (!Number.isInteger(grant.days) || grant.days <= 0) {
     throw new RangeError(`credit must be a positive whole number of days (got ${grant.days})`);
   }
-  const [current] = await tx<{ creditUntil: Date | null }[]>`
-    select credit_until from users where id = ${grant.userId} for update`;
+  const current = await lockPerson(tx, { userId: grant.userId });
   if (!current) throw new Error(`user ${grant.userId} does not exist`);
   const startsAt = new Date(Math.max(now.getTime(), current.creditUntil?.getTime() ?? 0));
   const endsAt = new Date(startsAt.getTime() + grant.days * DAY_MS);
-  await tx`update users set credit_until = ${endsAt} where id = ${grant.userId}`;
+  await setCreditUntil(tx, grant.userId, endsAt);
   await tx`
     insert into credit_grants (user_id, days, reason, referral_id, stripe_event_id, granted_at,
                                starts_at, ends_at, note)
     values (${grant.userId}, ${grant.days}, ${grant.reason}, ${grant.referralId ?? null},
             ${grant.stripeEventId ?? null}, ${now}, ${startsAt}, ${endsAt}, ${grant.note ?? null})`;
   return endsAt;
-}
-
-/** Paid access, the one rule used everywhere: a paid subscription, or credit still running. */
-export function hasPaidAccess(
-  user: { tier: string; creditUntil: Date | null },
-  now: Date,
-): boolean {
-  return user.tier === "paid" || (user.creditUntil !== null && user.creditUntil > now);
 }
 
 /** Whole days of credit left, rounded up; 0 when none is running. */

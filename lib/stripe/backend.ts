@@ -10,6 +10,7 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { StripeSimulator } from "../stripe_simulator/mod.ts";
 import { createStripeClient, describeApiBase } from "./client.ts";
+import { WEBHOOK_PATH } from "../billing/webhook/receive.ts";
 
 export interface StripeBackend {
   stripe: Stripe;
@@ -23,9 +24,6 @@ export interface StripeBackend {
   connect(appOrigin: string): void;
   close(): Promise<void>;
 }
-
-/** Where the app receives Stripe's events. */
-export const WEBHOOK_PATH = "/api/stripe/webhook";
 
 export async function openStripeBackend(
   config: Config,

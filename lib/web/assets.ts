@@ -15,6 +15,8 @@ export const ISLAND_URL_PREFIX = "/_build/islands/";
 export interface IslandBuildInfo {
   /** File name of the hydration entry point. */
   boot: string;
+  /** File name of the runtime's own stylesheet for the island wrappers. */
+  style: string;
   /** Island name → bundle files to preload when the island is on a page. */
   islands: Record<string, { preload: string[] }>;
   /** Source file → content hash, to tell whether the build is stale. */
@@ -24,12 +26,19 @@ export interface IslandBuildInfo {
 export interface IslandAssets {
   /** URL of the module script that hydrates a page's islands, or null when nothing was built. */
   boot: string | null;
+  /** URL of the stylesheet pages with islands link, or null when nothing was built. */
+  style: string | null;
   islands: Record<string, { preload: string[] }>;
   /** Bundle file name → contents, served with immutable caching. */
   files: Map<string, Uint8Array>;
 }
 
-export const NO_ISLAND_ASSETS: IslandAssets = { boot: null, islands: {}, files: new Map() };
+export const NO_ISLAND_ASSETS: IslandAssets = {
+  boot: null,
+  style: null,
+  islands: {},
+  files: new Map(),
+};
 
 export async function readIslandBuildInfo(file: URL): Promise<IslandBuildInfo | null> {
   try {
@@ -54,6 +63,7 @@ export async function loadIslandAssets(buildDir: URL = BUILD_DIR): Promise<Islan
   const url = (file: string) => ISLAND_URL_PREFIX + file;
   return {
     boot: url(info.boot),
+    style: url(info.style),
     islands: Object.fromEntries(
       Object.entries(info.islands).map((
         [name, { preload }],

@@ -1,15 +1,18 @@
 /**
- * Page rendering: the page inside its layouts inside `_app`, to an HTML document. When the render
- * placed islands, the document gets their preload links and the one module script that hydrates
- * them; otherwise it ships no JavaScript at all.
+ * Page rendering: the page inside its layouts inside `_app`, to an HTML document. Async pages,
+ * layouts and `_app` are awaited first, then the tree renders in one synchronous pass. `<Head>`
+ * elements go before `</head>`; when the render placed islands, the document also gets their
+ * stylesheet, preload links and the one module script that hydrates them — otherwise it ships no
+ * JavaScript at all.
  */
 import { type ComponentType, h, type VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
-import type { PageProps } from "./define.ts";
+import type { PageComponent, PageProps } from "./context.ts";
 import { collectIslands } from "./islands.ts";
+import { collectHead } from "./head.ts";
 import type { IslandAssets } from "./assets.ts";
 
-type AnyPage = ComponentType<PageProps<unknown, unknown>>;
+type AnyPage = PageComponent<unknown, unknown>;
 
 export interface RenderInput {
   page: AnyPage;
@@ -21,15 +24,18 @@ export interface RenderInput {
   assets: IslandAssets;
 }
 
-export function renderPage(input: RenderInput): Response {
+export async function renderPage(input: RenderInput): Promise<Response> {
   const { page, layouts, app, props, assets } = input;
-  let tree = element(page, { ...props, Component: Empty });
+  let tree = await element(page, { ...props, Component: Empty });
   for (const wrapper of [...layouts].reverse().concat(app ? [app] : [])) {
     const inner = tree;
-    tree = element(wrapper, { ...props, Component: () => inner });
+    tree = await element(wrapper, { ...props, Component: () => inner });
   }
-  const { result: body, islands } = collectIslands(() => renderToString(tree));
-  const html = islands.size ? withIslandScripts(body, islands, assets) : body;
+  const { result: rendered, islands } = collectIslands(() =>
+    collectHead(() => renderToString(tree))
+  );
+  let html = insertBefore(rendered.result, "</head>", rendered.head);
+  if (islands.size) html = withIslandScripts(html, islands, assets);
   const headers = new Headers(input.headers);
   headers.set("content-type", "text/html; charset=utf-8");
   return new Response(`<!DOCTYPE html>${html}`, { status: input.status, headers });
@@ -39,8 +45,17 @@ function Empty() {
   return null;
 }
 
-function element(component: AnyPage, props: PageProps<unknown, unknown>): VNode {
-  return h(component, props) as VNode;
+const AsyncFunction = (async () => {}).constructor;
+
+/**
+ * An async component is called here and awaited (Preact renders synchronously); any other is left
+ * to Preact, so hooks work in it as usual.
+ */
+async function element(component: AnyPage, props: PageProps<unknown, unknown>): Promise<VNode> {
+  if (component instanceof AsyncFunction) {
+    return (await component(props)) ?? h(Empty, null) as VNode;
+  }
+  return h(component as ComponentType<PageProps<unknown, unknown>>, props) as VNode;
 }
 
 function withIslandScripts(html: string, islands: Set<string>, assets: IslandAssets): string {
@@ -57,12 +72,16 @@ function withIslandScripts(html: string, islands: Set<string>, assets: IslandAss
     if (!island) throw new Error(`island "${name}" is missing from the island build`);
     island.preload.forEach((url) => preloads.add(url));
   }
-  const links = [...preloads].map((url) => `<link rel="modulepreload" href="${url}">`).join("");
+  const links = [
+    ...(assets.style ? [`<link rel="stylesheet" href="${assets.style}">`] : []),
+    ...[...preloads].map((url) => `<link rel="modulepreload" href="${url}">`),
+  ].join("");
   const script = `<script type="module" src="${boot}"></script>`;
   return insertBefore(insertBefore(html, "</head>", links), "</body>", script);
 }
 
 function insertBefore(html: string, marker: string, text: string): string {
+  if (!text) return html;
   const at = html.lastIndexOf(marker);
   return at === -1 ? html + text : html.slice(0, at) + text + html.slice(at);
 }

@@ -2,19 +2,19 @@
  * File routes → a route table. Pure functions over the manifest's keys, so the rules are easy to
  * test: `routes/blog/[slug].tsx` serves `/blog/:slug`, `(group)` folders add no URL segment,
  * `index` is the folder itself, `[...rest]` matches the remainder of the path, and `_app`,
- * `_layout`, `_middleware` and `_error` apply to their folder and everything below it.
+ * `_layout`, `_middleware` and `_error` apply to their folder and everything below it. A route's
+ * `config.routeOverride` replaces the path its file name gives.
  */
-import type { ComponentType } from "preact";
 import {
   type Manifest,
   METHODS,
   type Middleware,
   type MiddlewareModule,
-  type PageProps,
+  type PageComponent,
   type RouteModule,
-} from "./define.ts";
+} from "./context.ts";
 
-type AnyPage = ComponentType<PageProps<unknown, unknown>>;
+type AnyPage = PageComponent<unknown, unknown>;
 
 export interface Route {
   file: string;
@@ -89,15 +89,18 @@ export function buildRouteTable(manifest: Manifest): RouteTable {
     return { file, module: routeModuleOf(manifest, file), layouts: layoutsFor(owner), app };
   };
 
-  const routes = routeFiles.map(({ file, folder, segments }): Route => ({
-    file,
-    pattern: toPattern(file, segments),
-    module: routeModuleOf(manifest, file),
-    middlewares: middlewaresFor(folder),
-    layouts: layoutsFor(folder),
-    app,
-    error: errorFor(folder),
-  }));
+  const routes = routeFiles.map(({ file, folder, segments }): Route => {
+    const module = routeModuleOf(manifest, file);
+    return {
+      file,
+      pattern: module.config?.routeOverride ?? toPattern(file, segments),
+      module,
+      middlewares: middlewaresFor(folder),
+      layouts: layoutsFor(folder),
+      app,
+      error: errorFor(folder),
+    };
+  });
   routes.sort((a, b) => compareSpecificity(a.pattern, b.pattern));
   for (let i = 1; i < routes.length; i++) {
     if (routes[i].pattern === routes[i - 1].pattern) {
@@ -187,7 +190,16 @@ function middlewareOf(manifest: Manifest, file: string) {
 
 function routeModuleOf(manifest: Manifest, file: string): RouteModule {
   const module = manifest.routes[file] as RouteModule;
-  const { handler, default: component } = module;
+  const { handler, default: component, config } = module;
+  if (config?.routeOverride !== undefined && !/^\/[\w.~\/:-]*$/.test(config.routeOverride)) {
+    throw new RouteDefinitionError(`${file}: config.routeOverride must be a path such as /a/b`);
+  }
+  if (
+    config?.maxBodyBytes !== undefined &&
+    !(Number.isInteger(config.maxBodyBytes) && config.maxBodyBytes > 0)
+  ) {
+    throw new RouteDefinitionError(`${file}: config.maxBodyBytes must be a positive integer`);
+  }
   if (component !== undefined && typeof component !== "function") {
     throw new RouteDefinitionError(`${file}: the default export must be a page component`);
   }

@@ -4,6 +4,7 @@
  * the nearest `_error` route; unmatched URLs too, after the middlewares of their folder.
  */
 import type { Context as HonoContext, Env, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import {
   type Context,
   type HandlerFn,
@@ -15,11 +16,12 @@ import {
   METHODS,
   type Middleware,
   page,
-} from "./define.ts";
+} from "./context.ts";
 import { buildRouteTable, type ErrorBoundary, fallbackFor, type Route } from "./routes.ts";
 import { renderPage } from "./render.ts";
 import { registerIsland } from "./islands.ts";
 import type { IslandAssets } from "./assets.ts";
+import { withoutControlCharacters } from "../text.ts";
 
 export interface MountOptions<State, E extends Env = Env> {
   manifest: Manifest;
@@ -28,6 +30,16 @@ export interface MountOptions<State, E extends Env = Env> {
   state: (c: HonoContext<E>) => State;
   /** Called for every failure that is answered with a 5xx. */
   onServerError: (error: unknown, ctx: Context<State>) => void;
+  /**
+   * Turn the app's own errors into `HttpError`s before they are rendered (a domain's "not
+   * found" into a 404, say); anything it returns unchanged is a 500.
+   */
+  translateError?: (error: unknown) => unknown;
+  /**
+   * Request bodies larger than this are refused before they are read in full, unless a route's
+   * `config.maxBodyBytes` says otherwise; `bodyTooLarge` gives the answer.
+   */
+  body?: { maxBytes: number; tooLarge: (maxBytes: number) => Response };
 }
 
 export function mountRoutes<State, E extends Env>(
@@ -45,11 +57,17 @@ export function mountRoutes<State, E extends Env>(
   const failures: FailureHandling = {
     assets: options.assets,
     onServerError: options.onServerError as FailureHandling["onServerError"],
+    translateError: options.translateError ?? ((error) => error),
   };
 
   for (const route of table.routes) {
+    const maxBytes = route.module.config?.maxBodyBytes ?? options.body?.maxBytes;
+    if (maxBytes !== undefined) {
+      const tooLarge = options.body?.tooLarge ?? (() => new Response(null, { status: 413 }));
+      app.all(route.pattern, bodyLimit({ maxSize: maxBytes, onError: () => tooLarge(maxBytes) }));
+    }
     app.all(route.pattern, (c) => {
-      const ctx = createContext(c, options.state(c));
+      const ctx = createContext(c, options.state(c), route.pattern);
       return runGuarded(
         ctx,
         route.middlewares,
@@ -61,7 +79,7 @@ export function mountRoutes<State, E extends Env>(
   }
 
   app.notFound((c) => {
-    const ctx = createContext(c, options.state(c));
+    const ctx = createContext(c, options.state(c), null);
     const scope = fallbackFor(table, ctx.url.pathname);
     return runGuarded(
       ctx,
@@ -75,20 +93,37 @@ export function mountRoutes<State, E extends Env>(
   });
 }
 
-/** The TCP peer's address, from the connection info `Deno.serve` hands to Hono as `env`. */
-export function peerAddress<E extends Env>(c: HonoContext<E>): string | null {
-  return (c.env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname ??
-    null;
+const NO_CONNECTION: Deno.ServeHandlerInfo = {
+  remoteAddr: { transport: "tcp", hostname: "", port: 0 },
+  completed: Promise.resolve(),
+};
+
+/** The connection info `Deno.serve` hands to Hono as `env` (absent in in-process requests). */
+function connectionInfoOf(env: unknown): Deno.ServeHandlerInfo {
+  const info = env as Partial<Deno.ServeHandlerInfo> | undefined;
+  return info?.remoteAddr ? { ...NO_CONNECTION, ...info } as Deno.ServeHandlerInfo : NO_CONNECTION;
 }
 
-function createContext<E extends Env>(c: HonoContext<E>, state: unknown): Context<unknown> {
-  const url = new URL(c.req.url);
+/**
+ * The TCP peer's address from the connection info `Deno.serve` hands to Hono as `env`, or null
+ * when the request did not come over a connection.
+ */
+export function peerAddress(env: unknown): string | null {
+  return (connectionInfoOf(env).remoteAddr as Deno.NetAddr).hostname || null;
+}
+
+function createContext<E extends Env>(
+  c: HonoContext<E>,
+  state: unknown,
+  route: string | null,
+): Context<unknown> {
   return {
     req: c.req.raw,
-    url,
+    url: new URL(c.req.url),
     params: c.req.param() as Record<string, string>,
     state,
-    remoteAddr: peerAddress(c),
+    info: connectionInfoOf(c.env),
+    route,
     next: () => Promise.reject(new HttpError(404)),
     redirect(location, status = 302) {
       return new Response(null, { status, headers: { location: onThisHost(location) } });
@@ -103,7 +138,7 @@ function createContext<E extends Env>(c: HonoContext<E>, state: unknown): Contex
  * fold into one. An absolute URL is the caller's explicit choice and passes unchanged.
  */
 function onThisHost(location: string): string {
-  const printable = [...location].filter((c) => c >= " " && c !== "\u007f").join("").trim();
+  const printable = withoutControlCharacters(location).trim();
   return printable.replace(/^[/\\]{2,}/, "/");
 }
 
@@ -111,11 +146,13 @@ function onThisHost(location: string): string {
 interface FailureHandling {
   assets: IslandAssets;
   onServerError: (error: unknown, ctx: Context<unknown>) => void;
+  translateError: (error: unknown) => unknown;
 }
 
 /**
- * Run the middlewares outermost first, then `final`. A failure at any depth is rendered right
- * there, so every enclosing middleware still sees (and may decorate) the error response.
+ * Run the middlewares outermost first, then `final`, passing the one `ctx` along. A failure at
+ * any depth is rendered right there, so every enclosing middleware still sees (and may decorate)
+ * the error response.
  */
 function runGuarded(
   ctx: Context<unknown>,
@@ -127,7 +164,8 @@ function runGuarded(
   const step = async (i: number): Promise<Response> => {
     try {
       if (i === middlewares.length) return await final();
-      return await middlewares[i]({ ...ctx, next: () => step(i + 1) });
+      ctx.next = () => step(i + 1);
+      return await middlewares[i](ctx);
     } catch (error) {
       return await renderError(ctx, error, boundary, failures);
     }
@@ -149,15 +187,27 @@ async function runRoute(
   if (!route.module.default) {
     throw new Error(`${route.file}: page(data) returned but no page exported`);
   }
-  return renderPage({
+  return await renderPage({
     page: route.module.default,
     layouts: route.layouts,
     app: route.app,
-    props: { data: result.data, url: ctx.url, params: ctx.params, state: ctx.state },
+    props: pageProps(ctx, result.data),
     status: result.status ?? 200,
     headers: result.headers,
     assets,
   });
+}
+
+function pageProps(ctx: Context<unknown>, data: unknown) {
+  const { req, url, params, state, info, route, error } = ctx;
+  return { data, req, url, params, state, info, route, error };
+}
+
+/** A 405: the methods the route does answer travel with it into the `Allow` header. */
+class MethodNotAllowed extends HttpError {
+  constructor(method: string, readonly allowed: string[]) {
+    super(405, `${method} is not allowed here`);
+  }
 }
 
 function selectHandler(route: Route, method: string): HandlerFn<unknown, unknown> {
@@ -168,27 +218,34 @@ function selectHandler(route: Route, method: string): HandlerFn<unknown, unknown
     (method === "HEAD" ? byMethod.GET : undefined);
   if (chosen) return chosen;
   const allowed = METHODS.filter((m) => m in byMethod || (m === "HEAD" && "GET" in byMethod));
-  throw new HttpError(405, `${method} is not allowed here`, {
-    headers: { allow: allowed.join(", ") },
-  });
+  // As Fresh does: a route without its own OPTIONS handler says which methods it answers.
+  if (method === "OPTIONS") {
+    return () => new Response(null, { status: 204, headers: { allow: allowed.join(", ") } });
+  }
+  throw new MethodNotAllowed(method, allowed);
 }
 
 async function renderError(
   ctx: Context<unknown>,
-  error: unknown,
+  thrown: unknown,
   boundary: ErrorBoundary | null,
   failures: FailureHandling,
 ): Promise<Response> {
+  const error = failures.translateError(thrown);
   const status = error instanceof HttpError ? error.status : 500;
   if (status >= 500) failures.onServerError(error, ctx);
-  const extraHeaders = error instanceof HttpError ? error.headers : new Headers();
+  const allow = error instanceof MethodNotAllowed ? error.allowed.join(", ") : null;
   try {
-    const response = await renderErrorBoundary({ ...ctx, error }, status, boundary, failures);
-    extraHeaders.forEach((value, key) => response.headers.set(key, value));
+    ctx.error = error;
+    const response = await renderErrorBoundary(ctx, status, boundary, failures);
+    if (allow) response.headers.set("allow", allow);
     return response;
   } catch (renderFailure) {
     failures.onServerError(renderFailure, ctx);
-    return new Response("Internal Server Error", { status: 500, headers: extraHeaders });
+    return new Response("Internal Server Error", {
+      status: 500,
+      headers: allow ? { allow } : {},
+    });
   }
 }
 
@@ -206,17 +263,11 @@ async function renderErrorBoundary(
     if (result instanceof Response) return result;
   }
   if (!Page) return new Response(message, { status });
-  return renderPage({
+  return await renderPage({
     page: Page,
     layouts: boundary.layouts,
     app: boundary.app,
-    props: {
-      data: undefined,
-      url: ctx.url,
-      params: ctx.params,
-      state: ctx.state,
-      error: ctx.error,
-    },
+    props: pageProps(ctx, undefined),
     status,
     assets: failures.assets,
   });

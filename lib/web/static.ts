@@ -1,5 +1,6 @@
 /**
- * Static files from `static/` and the island bundles, served from memory.
+ * Static files from `static/` and the island bundles (scripts and the wrapper's stylesheet),
+ * served from memory.
  *
  * The files are read once at start-up (they are few and small), each with a content-hash ETag.
  * `asset("/styles.css")` appends that hash as `?v=…`; a request carrying the current hash may be
@@ -63,9 +64,13 @@ export function serveFiles(files: StaticFiles, islands: IslandAssets): Middlewar
     if (c.req.method !== "GET" && c.req.method !== "HEAD") return await next();
     const path = c.req.path;
     if (path.startsWith(ISLAND_URL_PREFIX)) {
-      const bundle = islands.files.get(path.slice(ISLAND_URL_PREFIX.length));
+      const name = path.slice(ISLAND_URL_PREFIX.length);
+      const bundle = islands.files.get(name);
       if (!bundle) return c.text("Not found", 404);
-      return respond(c.req.raw, bundle, "text/javascript; charset=utf-8", IMMUTABLE, null);
+      const type = name.endsWith(".css")
+        ? "text/css; charset=utf-8"
+        : "text/javascript; charset=utf-8";
+      return respond(c.req.raw, bundle, type, IMMUTABLE, null);
     }
     const file = files.get(path);
     if (!file) return await next();

@@ -1,3 +1,3 @@
-import { requireSignedInPage } from "../../lib/auth/guards.ts";
+import { requireSignedInPage } from "../../lib/http/guards.ts";
 
 export const handler = requireSignedInPage;

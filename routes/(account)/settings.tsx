@@ -1,5 +1,6 @@
-import { define } from "../../lib/define.ts";
-import { page } from "../../lib/web/define.ts";
+import { define } from "../../lib/state.ts";
+import { Head, page } from "../../lib/web/mod.ts";
+import { brand } from "../../lib/brand.ts";
 import { accountOverview, type PlanView } from "../../lib/account/overview.ts";
 import { REFERRAL_CREDIT_DAYS } from "../../lib/referral_terms.ts";
 import CopyLink from "../../islands/CopyLink.tsx";
@@ -40,6 +41,10 @@ export default define.page<typeof handler>(function Settings({ data }) {
   const confirming = data.upgraded && overview.plan.kind === "free";
   return (
     <>
+      <Head>
+        <title>Your account — {brand.name}</title>
+        <meta name="description" content="Your plan, your billing and your referral link." />
+      </Head>
       <h1>Settings</h1>
       {data.upgraded && (
         <p class="notice" role="status">

@@ -1,8 +1,7 @@
-import { define } from "../../lib/define.ts";
-import { page } from "../../lib/web/define.ts";
+import { define } from "../../lib/state.ts";
+import { page } from "../../lib/web/mod.ts";
 import { completeSignIn } from "../../lib/auth/sign_in.ts";
-import { sessionCookie } from "../../lib/auth/sessions.ts";
-import { clearedReferralCookie } from "../../lib/referrals/capture.ts";
+import { clearedReferralCookie, sessionCookie } from "../../lib/http/cookies.ts";
 import { SignInForm } from "../../components/SignInForm.tsx";
 
 const PROBLEMS = {

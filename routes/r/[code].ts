@@ -1,7 +1,7 @@
-import { define } from "../../lib/define.ts";
-import { captureReferral } from "../../lib/referrals/capture.ts";
+import { define } from "../../lib/state.ts";
+import { rememberReferral } from "../../lib/http/referral_link.ts";
 
 /** A friend's referral link: remember the invitation, then show the front page. */
 export const handler = define.handlers({
-  GET: (ctx) => captureReferral(ctx.state, ctx.params.code, ctx.redirect("/", 303)),
+  GET: (ctx) => rememberReferral(ctx.state, ctx.params.code, ctx.redirect("/", 303)),
 });

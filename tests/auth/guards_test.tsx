@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { createTestApp } from "../helpers/app.ts";
 import { sessionHeaders, signIn } from "../helpers/auth.ts";
-import { requireSignedInPage } from "../../lib/auth/guards.ts";
-import { mountRoutes } from "../../lib/web/server.ts";
-import { NO_ISLAND_ASSETS } from "../../lib/web/assets.ts";
+import { requireSignedInPage } from "../../lib/http/guards.ts";
+import { mountRoutes, NO_ISLAND_ASSETS } from "../../lib/web/mod.ts";
 
 const ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef";
 

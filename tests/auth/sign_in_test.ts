@@ -269,7 +269,7 @@ Deno.test("signing out ends the session and clears the cookie", async () => {
 });
 
 Deno.test("production cookies are Secure", async () => {
-  const { sessionCookie } = await import("../../lib/auth/sessions.ts");
+  const { sessionCookie } = await import("../../lib/http/cookies.ts");
   const app = await createTestApp();
   try {
     const production = { ...app.config, appEnv: "production" as const };

@@ -14,7 +14,8 @@ import { assertLedgerExplainsCredit } from "../helpers/ledger.ts";
 import { withTransaction } from "../../lib/db/client.ts";
 import { connect } from "../../lib/db/client.ts";
 import { convertReferral } from "../../lib/referrals/conversion.ts";
-import { creditDaysLeft, grantCredit, hasPaidAccess } from "../../lib/referrals/credits.ts";
+import { creditDaysLeft, grantCredit } from "../../lib/referrals/credits.ts";
+import { hasPaidAccess } from "../../lib/billing/entitlement.ts";
 import { referralStats } from "../../lib/referrals/stats.ts";
 
 const NOW = new Date("2026-06-01T10:00:00Z");

@@ -17,7 +17,7 @@ import {
   subscriptionObject,
   WEBHOOK_SECRET,
 } from "../helpers/stripe_events.ts";
-import { WEBHOOK_MAX_BYTES } from "../../lib/billing/webhook.ts";
+import { WEBHOOK_MAX_BYTES } from "../../lib/billing/webhook/receive.ts";
 
 const CASES = 3000;
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { useState } from "preact/hooks";
-import type { Manifest, PageProps } from "../../lib/web/define.ts";
-import { mountRoutes } from "../../lib/web/server.ts";
+import type { Manifest, PageProps } from "../../lib/web/mod.ts";
+import { mountRoutes } from "../../lib/web/mod.ts";
 import { IslandPropsError, serialiseIslandProps } from "../../lib/web/islands.ts";
-import type { IslandAssets } from "../../lib/web/assets.ts";
+import type { IslandAssets } from "../../lib/web/mod.ts";
 
 function Toggle(props: { label: string; items?: number[] }) {
   const [on, setOn] = useState(false);
@@ -26,6 +26,7 @@ function Outer(props: { title: string }) {
 
 const assets: IslandAssets = {
   boot: "/_build/islands/boot-TEST.js",
+  style: "/_build/islands/boot-TEST.css",
   islands: {
     Toggle: { preload: ["/_build/islands/Toggle-1.js", "/_build/islands/chunk-1.js"] },
     Outer: { preload: ["/_build/islands/Outer-1.js", "/_build/islands/chunk-1.js"] },
@@ -86,6 +87,8 @@ Deno.test("an island renders inside a marker with its props, plus one module scr
   );
   assert.equal(html.match(/rel="modulepreload"/g)?.length, 2, "each chunk preloaded once");
   assert.ok(html.indexOf("modulepreload") < html.indexOf("</head>"));
+  const stylesheet = '<link rel="stylesheet" href="/_build/islands/boot-TEST.css">';
+  assert.ok(html.indexOf(stylesheet) < html.indexOf("</head>"), "the wrappers' own stylesheet");
 });
 
 Deno.test("a page without islands ships no JavaScript at all", async () => {
@@ -94,6 +97,7 @@ Deno.test("a page without islands ships no JavaScript at all", async () => {
   assert.ok(!html.includes("<script"), html);
   assert.ok(!html.includes("modulepreload"), html);
   assert.ok(!html.includes("island-root"), html);
+  assert.ok(!html.includes("stylesheet"), html);
 });
 
 Deno.test("an island inside another island is hydrated by its parent, not marked again", async () => {

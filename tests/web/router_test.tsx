@@ -4,14 +4,15 @@ import type { ComponentChildren } from "preact";
 import {
   type Context,
   createDefine,
+  Head,
   HttpError,
   type Manifest,
+  mountRoutes,
+  NO_ISLAND_ASSETS,
   page,
   type PageProps,
-} from "../../lib/web/define.ts";
-import { mountRoutes } from "../../lib/web/server.ts";
+} from "../../lib/web/mod.ts";
 import { buildRouteTable } from "../../lib/web/routes.ts";
-import { NO_ISLAND_ASSETS } from "../../lib/web/assets.ts";
 
 interface TestState {
   trail: string[];
@@ -277,4 +278,149 @@ Deno.test("route definitions that cannot work are rejected when the table is bui
     name: "RouteDefinitionError",
     message: /must be the last segment/,
   });
+});
+
+Deno.test("OPTIONS without its own handler answers 204 with the methods the route allows", async () => {
+  const { get } = serve();
+  const options = await get("/form", { method: "OPTIONS" });
+  assert.equal(options.status, 204);
+  assert.equal(options.headers.get("allow"), "GET, HEAD, POST");
+  assert.equal((await get("/api/ping", { method: "OPTIONS" })).headers.get("allow"), "POST");
+});
+
+Deno.test("one context travels through the chain: a replaced ctx.req reaches the handler", async () => {
+  const { get } = serve(site({
+    "./routes/rewritten/_middleware.ts": {
+      handler: define.middleware((ctx) => {
+        ctx.req = new Request(ctx.req, { headers: { "x-added": "by middleware" } });
+        return ctx.next();
+      }),
+    },
+    "./routes/rewritten/[name].ts": {
+      handler: (ctx: Context<TestState>) =>
+        Response.json({
+          added: ctx.req.headers.get("x-added"),
+          route: ctx.route,
+          peer: ctx.info.remoteAddr,
+        }),
+    },
+  }));
+  assert.deepEqual(await (await get("/rewritten/x")).json(), {
+    added: "by middleware",
+    route: "/rewritten/:name",
+    peer: { transport: "tcp", hostname: "", port: 0 },
+  });
+});
+
+Deno.test("async pages and layouts are awaited; pages get req and route", async () => {
+  const { get } = serve(site({
+    "./routes/slow/_layout.tsx": {
+      default: define.layout(async ({ Component }) => {
+        await Promise.resolve();
+        return (
+          <div data-wrap="slow">
+            <Component />
+          </div>
+        );
+      }),
+    },
+    "./routes/slow/[id].tsx": {
+      default: define.page(async ({ req, route, params }) => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return <p>{req.method} {route} {params.id}</p>;
+      }),
+    },
+  }));
+  const html = await (await get("/slow/7")).text();
+  assert.ok(html.includes('<div data-wrap="slow"><p>GET /slow/:id 7</p></div>'), html);
+});
+
+Deno.test("<Head> from a page replaces the title and description _app declares", async () => {
+  const app = ({ Component }: PageProps<unknown, TestState>) => (
+    <html>
+      <head>
+        <meta charset="utf-8" />
+        <Head>
+          <title>Site</title>
+          <meta name="description" content="the site" />
+        </Head>
+      </head>
+      <body>
+        <Component />
+      </body>
+    </html>
+  );
+  const { get } = serve(site({
+    "./routes/_app.tsx": { default: app },
+    "./routes/titled.tsx": {
+      default: () => (
+        <>
+          <Head>
+            <title>Titled page</title>
+            <meta name="description" content="about this page" />
+            <link rel="canonical" href="/titled" />
+          </Head>
+          <p>titled</p>
+        </>
+      ),
+    },
+  }));
+  const titled = await (await get("/titled")).text();
+  assert.equal(titled.match(/<title>/g)?.length, 1, titled);
+  assert.ok(
+    titled.includes(
+      '<head><meta charset="utf-8"/><title>Titled page</title>' +
+        '<meta name="description" content="about this page"/><link rel="canonical" href="/titled"/>' +
+        "</head>",
+    ),
+    titled,
+  );
+  const plain = await (await get("/")).text();
+  assert.ok(plain.includes("<title>Site</title>"), plain);
+  assert.ok(!plain.includes("<Head"), plain);
+});
+
+Deno.test("a route's config: routeOverride fixes its path, maxBodyBytes its body limit", async () => {
+  const manifest = site({
+    "./routes/hooks/whatever-the-file-is-called.ts": {
+      config: { routeOverride: "/incoming/hook", maxBodyBytes: 16 },
+      handler: { POST: async (ctx: Context<TestState>) => new Response(await ctx.req.text()) },
+    },
+    "./routes/api/echo.ts": {
+      handler: { POST: async (ctx: Context<TestState>) => new Response(await ctx.req.text()) },
+    },
+  });
+  const app = new Hono();
+  mountRoutes(app, {
+    manifest,
+    assets: NO_ISLAND_ASSETS,
+    state: (): TestState => ({ trail: [] }),
+    onServerError: () => {},
+    body: { maxBytes: 8, tooLarge: (max) => new Response(`over ${max}`, { status: 413 }) },
+  });
+  const post = (path: string, body: string) => app.request(path, { method: "POST", body });
+  assert.equal(await (await post("/incoming/hook", "sixteen bytes!!!")).text(), "sixteen bytes!!!");
+  const hookTooBig = await post("/incoming/hook", "seventeen bytes!!");
+  assert.deepEqual([hookTooBig.status, await hookTooBig.text()], [413, "over 16"]);
+  const echoTooBig = await post("/api/echo", "nine byte");
+  assert.deepEqual([echoTooBig.status, await echoTooBig.text()], [413, "over 8"]);
+  assert.equal((await post("/hooks/whatever-the-file-is-called", "x")).status, 404);
+  assert.throws(
+    () =>
+      buildRouteTable(site({
+        "./routes/bad.ts": { config: { routeOverride: "no-slash" }, handler: () => new Response() },
+      })),
+    { name: "RouteDefinitionError", message: /routeOverride must be a path/ },
+  );
+});
+
+Deno.test("HttpError has Fresh's shape: a status, a message, its own name", () => {
+  const error = new HttpError(418, "I'm a teapot", { cause: "tea" });
+  assert.deepEqual([error.status, error.message, error.name, error.cause], [
+    418,
+    "I'm a teapot",
+    "HttpError",
+    "tea",
+  ]);
+  assert.equal(new HttpError(404).message, "Page not found");
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { define } from "../../../lib/define.ts";
+import { define } from "../../../lib/state.ts";
 import { apiError, readJsonBody } from "../../../lib/http/api.ts";
 import { askForSignInLink } from "../../../lib/auth/sign_in.ts";
 
@@ -13,7 +13,11 @@ export const SENT = {
 export const handler = define.handlers({
   async POST(ctx) {
     const body = await readJsonBody(ctx.req, Body);
-    const result = await askForSignInLink(ctx.state, body);
+    const result = await askForSignInLink(ctx.state, {
+      ...body,
+      ip: ctx.state.clientIp,
+      referralCode: ctx.state.pendingReferral,
+    });
     switch (result.outcome) {
       case "sent":
         return Response.json(SENT, { status: 202 });

@@ -1,5 +1,5 @@
-import { define } from "../../../lib/define.ts";
-import { requireApiPrincipal } from "../../../lib/auth/guards.ts";
+import { define } from "../../../lib/state.ts";
+import { requireApiPrincipal } from "../../../lib/http/guards.ts";
 
 /** Who the request is authenticated as: a person (by session) or the operator (admin token). */
 export const handler = define.handlers({

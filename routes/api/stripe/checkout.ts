@@ -1,8 +1,7 @@
 import { z } from "zod";
-import { define } from "../../../lib/define.ts";
+import { define } from "../../../lib/state.ts";
 import { readJsonBody } from "../../../lib/http/api.ts";
-import { HttpError } from "../../../lib/web/define.ts";
-import { requireApiPrincipal } from "../../../lib/auth/guards.ts";
+import { requirePerson } from "../../../lib/http/guards.ts";
 import { startCheckout } from "../../../lib/billing/checkout.ts";
 import { CADENCES } from "../../../lib/billing/plans.ts";
 
@@ -13,14 +12,12 @@ const Body = z.object({
 
 export const handler = define.handlers({
   async POST(ctx) {
-    const principal = requireApiPrincipal(ctx);
-    if (principal.kind === "admin") {
-      throw new HttpError(400, "The admin token cannot buy a subscription", {
-        code: "admin_cannot_buy",
-      });
-    }
+    const user = requirePerson(ctx, {
+      code: "admin_cannot_buy",
+      message: "The admin token cannot buy a subscription",
+    });
     const body = await readJsonBody(ctx.req, Body);
-    const checkout = await startCheckout(ctx.state, principal.user, body, {
+    const checkout = await startCheckout(ctx.state, user, body, {
       ip: ctx.state.clientIp,
       userAgent: ctx.req.headers.get("user-agent"),
     });

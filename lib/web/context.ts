@@ -1,22 +1,28 @@
 /**
  * The shapes route files are written against, after Fresh 2: a route module exports `handler`
- * (one function, or one per HTTP method) and/or a default page component; `_middleware` files
- * export `handler` functions that call `ctx.next()`; handlers answer with a `Response` or with
- * `page(data)`, and the page receives `{ data, url, params, state }`.
+ * (one function, or one per HTTP method), a default page component and optionally `config`;
+ * `_middleware` files export `handler` functions that call `ctx.next()`; handlers answer with a
+ * `Response` or with `page(data)`, and the page receives `{ data, req, url, params, state, … }`.
  */
 import type { ComponentType, VNode } from "preact";
 
 export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 export type Method = typeof METHODS[number];
 
+/**
+ * One object per request, passed through every middleware to the handler and the page: a
+ * middleware that replaces `ctx.req` or adds to `ctx.state` is seen by everything after it.
+ */
 export interface Context<State> {
   req: Request;
   url: URL;
   params: Record<string, string>;
   /** Per-request state, shared by middlewares, handlers and pages. */
   state: State;
-  /** The peer address of the TCP connection (not proxy headers). */
-  remoteAddr: string | null;
+  /** The connection: `info.remoteAddr` is the TCP peer (never proxy headers). */
+  info: Deno.ServeHandlerInfo;
+  /** The pattern of the route that matched (`/blog/:slug`), or null when none did. */
+  route: string | null;
   /** The failure being rendered, inside an `_error` route. */
   error?: unknown;
   /** Continue with the next middleware, then the route itself. */
@@ -50,22 +56,15 @@ export function isPageResponse(value: unknown): value is PageResponse<unknown> {
   return typeof value === "object" && value !== null && PAGE in value;
 }
 
-/** Thrown from a handler or middleware to answer with the nearest `_error` page. */
+/**
+ * Thrown from a handler or middleware to answer with the nearest `_error` route, with `status`.
+ * Subclass it to carry more (an API's machine-readable error code, say).
+ */
 export class HttpError extends Error {
-  override name = "HttpError";
-  constructor(
-    readonly status: number,
-    message?: string,
-    options?: ErrorOptions & { headers?: HeadersInit; code?: string },
-  ) {
+  constructor(readonly status: number, message?: string, options?: ErrorOptions) {
     super(message ?? defaultMessage(status), options);
-    this.headers = new Headers(options?.headers);
-    this.code = options?.code;
+    this.name = this.constructor.name;
   }
-  /** Headers the error response must carry, e.g. `Allow` on a 405. */
-  readonly headers: Headers;
-  /** A stable machine-readable name for API answers (e.g. `reg36_waiver_required`). */
-  readonly code?: string;
 }
 
 function defaultMessage(status: number): string {
@@ -96,16 +95,32 @@ export type Middleware<State> = (ctx: Context<State>) => MaybePromise<Response>;
 
 export interface PageProps<Data = undefined, State = unknown> {
   data: Data;
+  req: Request;
   url: URL;
   params: Record<string, string>;
   state: State;
+  info: Deno.ServeHandlerInfo;
+  route: string | null;
   /** Set for `_error` pages. */
   error?: unknown;
   /** The wrapped page, for `_app` and `_layout`. */
   Component: ComponentType<Record<string, never>>;
 }
 
-export type PageComponent<Data, State> = (props: PageProps<Data, State>) => VNode | null;
+/** Pages, layouts and `_app` may be async: the runtime awaits them before rendering. */
+export type PageComponent<Data, State> = (
+  props: PageProps<Data, State>,
+) => VNode | null | Promise<VNode | null>;
+
+/**
+ * A route's own settings. `routeOverride` serves the route at a fixed path whatever its file is
+ * called (for URLs others are configured with, such as a webhook's); `maxBodyBytes` raises or
+ * lowers the request-body limit for this route alone.
+ */
+export interface RouteConfig {
+  routeOverride?: string;
+  maxBodyBytes?: number;
+}
 
 /** The data a handler hands to its page: whatever its `page(data)` calls carry. */
 type PageDataOfFn<F> = F extends (...args: never[]) => infer R
@@ -126,6 +141,10 @@ export function createDefine<State>() {
     ) {
       return component;
     },
+    /** A `_layout` or `_app`: it renders `<Component />` where the page goes. */
+    layout(component: PageComponent<unknown, State>) {
+      return component;
+    },
     middleware(middleware: Middleware<State> | Middleware<State>[]) {
       return middleware;
     },
@@ -134,7 +153,8 @@ export function createDefine<State>() {
 
 export interface RouteModule {
   handler?: RouteHandler<unknown, unknown>;
-  default?: ComponentType<PageProps<unknown, unknown>>;
+  default?: PageComponent<unknown, unknown>;
+  config?: RouteConfig;
 }
 export interface MiddlewareModule {
   handler: Middleware<unknown> | Middleware<unknown>[];

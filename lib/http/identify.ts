@@ -3,12 +3,13 @@
  * token, which has no user row and so can never buy), or nobody.
  */
 import { parse } from "hono/utils/cookie";
-import type { Context } from "../web/define.ts";
-import type { State } from "../define.ts";
-import { HttpError } from "../web/define.ts";
+import type { Context } from "../web/mod.ts";
+import type { State } from "../state.ts";
 import { secretsEqual } from "../crypto.ts";
-import { findSessionUser, SESSION_COOKIE } from "./sessions.ts";
-import { isWellFormedCode, REFERRAL_COOKIE } from "../referrals/capture.ts";
+import { findSessionUser } from "../auth/sessions.ts";
+import { isWellFormedCode } from "../referrals/capture.ts";
+import { ApiError } from "./errors.ts";
+import { REFERRAL_COOKIE, SESSION_COOKIE } from "./cookies.ts";
 
 export async function identify(ctx: Context<State>): Promise<void> {
   const { state } = ctx;
@@ -18,7 +19,7 @@ export async function identify(ctx: Context<State>): Promise<void> {
     const token = /^Bearer (\S+)$/.exec(authorization)?.[1];
     const adminToken = state.config.adminToken;
     if (!token || !adminToken || !(await secretsEqual(token, adminToken))) {
-      throw new HttpError(401, "The Authorization header does not carry a valid admin token");
+      throw new ApiError(401, "The Authorization header does not carry a valid admin token");
     }
     state.isAdmin = true;
     return;

@@ -1,5 +1,6 @@
-import type { State } from "../define.ts";
-import { clearedSessionCookie, endSession } from "./sessions.ts";
+import type { State } from "../state.ts";
+import { endSession } from "../auth/sessions.ts";
+import { clearedSessionCookie } from "./cookies.ts";
 
 /** End the request's session (if any); returns the headers that clear the cookie. */
 export async function signOut(state: Pick<State, "db" | "config" | "sessionToken">) {

@@ -2,7 +2,7 @@
  * The app's request state and its `define` helpers: what every route, middleware and page of
  * this site can rely on finding in `ctx.state`.
  */
-import { createDefine } from "./web/define.ts";
+import { createDefine } from "./web/mod.ts";
 import type { Services } from "./services.ts";
 import type { Logger } from "./log.ts";
 import type { User } from "./auth/users.ts";

@@ -1,0 +1,205 @@
+/**
+ * The ledger of Stripe events, `stripe_events`: every verified delivery is recorded once and
+ * applied once — record, apply, mark — and an operator can replay what failed or read any row.
+ *
+ * One transaction per delivery: the audit row is inserted with `ON CONFLICT (event_id) DO
+ * NOTHING`, so a second delivery of the same event (even a concurrent one, which waits on the
+ * unique index) finds it and changes nothing. The handler runs under a savepoint: if it fails on
+ * the event's own data, its effects are rolled back, the error is recorded and Stripe gets a 200
+ * so it does not retry in vain — an operator replays it. If the database or Stripe fails, the
+ * whole transaction rolls back and Stripe gets a 5xx, so it delivers again.
+ */
+import Stripe from "stripe";
+import { z } from "zod";
+import type { Services } from "../../services.ts";
+import type { Queryable, Tx } from "../../db/client.ts";
+import { withSavepoint, withTransaction } from "../../db/client.ts";
+import { isDatabaseFailure } from "../../db/errors.ts";
+import { parseEnvelope, type StripeEventEnvelope } from "./verify.ts";
+import { EVENT_HANDLERS } from "./handlers/mod.ts";
+
+/** Stored payloads are capped so no sender can bloat a row. */
+export const STORED_PAYLOAD_MAX_CHARS = 16 * 1024;
+
+export type EventOutcome = "ok" | "duplicate" | "ignored" | "handler_error";
+
+type LedgerServices = Pick<Services, "db" | "log" | "now" | "stripe">;
+
+/** Record a verified event and apply it, unless it was already recorded. */
+export async function processStripeEvent(
+  services: LedgerServices,
+  event: StripeEventEnvelope,
+  rawBody: string,
+): Promise<EventOutcome> {
+  const { log } = services;
+  const outcome = await withTransaction(services.db, async (tx) => {
+    if (!await recordDelivery(tx, event, rawBody, services.now())) return "duplicate" as const;
+    return await applyRecordedEvent(tx, event, services);
+  });
+  const fields = { event_id: event.id, type: event.type };
+  if (outcome === "duplicate") log.info("stripe.duplicate_delivery", fields);
+  else if (outcome === "ignored") log.info("stripe.event_unhandled", fields);
+  else if (outcome === "ok") log.info("stripe.processed", fields);
+  return outcome;
+}
+
+/**
+ * Insert the event's audit row; false when it is already there (a duplicate delivery, or a
+ * concurrent one that committed first — the unique index makes this one wait for it).
+ */
+export async function recordDelivery(
+  tx: Tx,
+  event: StripeEventEnvelope,
+  rawBody: string,
+  receivedAt: Date,
+): Promise<boolean> {
+  const truncated = rawBody.length > STORED_PAYLOAD_MAX_CHARS;
+  const inserted = await tx`
+    insert into stripe_events (event_id, event_type, received_at, payload, payload_truncated)
+    values (${event.id}, ${event.type}, ${receivedAt},
+            ${truncated ? rawBody.slice(0, STORED_PAYLOAD_MAX_CHARS) : rawBody}, ${truncated})
+    on conflict (event_id) do nothing
+    returning id`;
+  return inserted.length > 0;
+}
+
+/** Mark a recorded event as applied (or as needing nothing), clearing any earlier error. */
+export async function markProcessed(tx: Tx, eventId: string, at: Date): Promise<void> {
+  await tx`update stripe_events set processed_at = ${at}, error = null where event_id = ${eventId}`;
+}
+
+/**
+ * Run an event's handler inside `tx` for an audit row that exists and is locked, and record the
+ * result on it. Shared by first delivery and operator replay.
+ */
+export async function applyRecordedEvent(
+  tx: Tx,
+  event: StripeEventEnvelope,
+  services: Pick<Services, "log" | "now" | "stripe">,
+): Promise<"ok" | "ignored" | "handler_error"> {
+  const handler = EVENT_HANDLERS.get(event.type);
+  if (!handler) {
+    await markProcessed(tx, event.id, services.now());
+    return "ignored";
+  }
+  try {
+    await withSavepoint(
+      tx,
+      (sp) =>
+        handler({ tx: sp, event, log: services.log, now: services.now(), stripe: services.stripe }),
+    );
+  } catch (error) {
+    if (isInfrastructureFailure(error)) throw error;
+    services.log.error("stripe.handler_error", { event_id: event.id, type: event.type, error });
+    await tx`
+      update stripe_events set error = ${describe(error)}, processed_at = null
+      where event_id = ${event.id}`;
+    return "handler_error";
+  }
+  await markProcessed(tx, event.id, services.now());
+  return "ok";
+}
+
+/**
+ * Failures that are not the event's fault — the database or Stripe failing — must reach Stripe
+ * as a 5xx, so it delivers the event again later.
+ */
+export function isInfrastructureFailure(error: unknown): boolean {
+  // Stripe unreachable or failing on its side: worth asking again later.
+  if (error instanceof Stripe.errors.StripeConnectionError) return true;
+  if (error instanceof Stripe.errors.StripeAPIError) return true;
+  return isDatabaseFailure(error);
+}
+
+function describe(error: unknown): string {
+  const text = error instanceof z.ZodError
+    ? `invalid event data: ${
+      error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
+    }`
+    : error instanceof Error
+    ? `${error.name}: ${error.message}`
+    : String(error);
+  return text.slice(0, 1024);
+}
+
+export class ReplayRefused extends Error {
+  override name = "ReplayRefused";
+}
+
+/**
+ * Operator replay of a recorded event whose handler failed (or never ran), under the same
+ * exactly-once rules as a first delivery: the audit row is locked, an already-processed event is
+ * refused, and success or failure is recorded on the row.
+ */
+export async function replayStripeEvent(
+  services: LedgerServices,
+  eventId: string,
+): Promise<"ok" | "ignored" | "handler_error"> {
+  const [row] = await services.db<{ payload: string; payloadTruncated: boolean }[]>`
+    select payload, payload_truncated from stripe_events where event_id = ${eventId}`;
+  if (!row) throw new ReplayRefused(`no event ${eventId} has been received`);
+  const event = row.payloadTruncated
+    ? await fetchFromStripe(services.stripe, eventId)
+    : parseEnvelope(JSON.parse(row.payload));
+
+  return await withTransaction(services.db, async (tx) => {
+    const [locked] = await tx<{ processedAt: Date | null }[]>`
+      select processed_at from stripe_events where event_id = ${eventId} for update`;
+    if (locked.processedAt) {
+      throw new ReplayRefused(
+        `event ${eventId} was already processed at ${locked.processedAt.toISOString()}`,
+      );
+    }
+    const outcome = await applyRecordedEvent(tx, event, services);
+    services.log.info("stripe.replayed", { event_id: eventId, outcome });
+    return outcome;
+  });
+}
+
+async function fetchFromStripe(
+  stripe: Stripe | null,
+  eventId: string,
+): Promise<StripeEventEnvelope> {
+  if (!stripe) {
+    throw new ReplayRefused(
+      `event ${eventId} was stored truncated and Stripe is not configured to fetch it`,
+    );
+  }
+  return parseEnvelope(await stripe.events.retrieve(eventId));
+}
+
+/** Recent audit rows, newest first: all, or those whose handler failed, of one type or any. */
+export async function listRecordedEvents(
+  db: Queryable,
+  filter: { failedOnly: boolean; type: string | null; limit: number },
+): Promise<Omit<RecordedEvent, "payload" | "payloadTruncated">[]> {
+  return await db<Omit<RecordedEvent, "payload" | "payloadTruncated">[]>`
+    select event_id, event_type, received_at, processed_at, error from stripe_events
+    where (${filter.failedOnly} = false or error is not null)
+      and (${filter.type}::text is null or event_type = ${filter.type})
+    order by received_at desc, id desc
+    limit ${filter.limit}`;
+}
+
+/** An event's audit row, for operators. */
+export interface RecordedEvent {
+  eventId: string;
+  eventType: string;
+  receivedAt: Date;
+  processedAt: Date | null;
+  /** Why the handler failed, while it has not been replayed successfully. */
+  error: string | null;
+  /** The raw body as received, or its first 16 KiB when `payloadTruncated`. */
+  payload: string;
+  payloadTruncated: boolean;
+}
+
+export async function findRecordedEvent(
+  db: Queryable,
+  eventId: string,
+): Promise<RecordedEvent | null> {
+  const [row] = await db<RecordedEvent[]>`
+    select event_id, event_type, received_at, processed_at, error, payload, payload_truncated
+    from stripe_events where event_id = ${eventId}`;
+  return row ?? null;
+}
