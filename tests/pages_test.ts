@@ -184,3 +184,26 @@ Deno.test("every page has labelled controls and a phone-width viewport", async (
     await app.close();
   }
 });
+
+Deno.test("each page has one title and description: its own where it has one, the site's otherwise", async () => {
+  const app = await createTestApp({ payments: "simulator" });
+  try {
+    const { cookie } = await signIn(app, "titles@example.com");
+    const expected: Record<string, RegExp> = {
+      "/": /^read\.markets — Financial reading worth your time$/,
+      "/pricing": /^Plans and prices — read\.markets$/,
+      "/settings": /^Your account — read\.markets$/,
+    };
+    for (const [path, title] of Object.entries(expected)) {
+      const { body } = await html(app, path, cookie);
+      const titles = [...body.matchAll(/<title>([^<]*)<\/title>/g)].map((m) => m[1]);
+      assert.equal(titles.length, 1, `${path}: ${titles.join(" | ")}`);
+      assert.match(titles[0], title, path);
+      const descriptions = body.match(/<meta name="description"/g) ?? [];
+      assert.equal(descriptions.length, 1, path);
+      assert.ok(body.indexOf("<title>") < body.indexOf("</head>"), path);
+    }
+  } finally {
+    await app.close();
+  }
+});
