@@ -93,19 +93,14 @@ export type HandlerByMethod<Data, State> = { [M in Method]?: HandlerFn<Data, Sta
 export type RouteHandler<Data, State> = HandlerFn<Data, State> | HandlerByMethod<Data, State>;
 export type Middleware<State> = (ctx: Context<State>) => MaybePromise<Response>;
 
-export interface PageProps<Data = undefined, State = unknown> {
-  data: Data;
-  req: Request;
-  url: URL;
-  params: Record<string, string>;
-  state: State;
-  info: Deno.ServeHandlerInfo;
-  route: string | null;
-  /** Set for `_error` pages. */
-  error?: unknown;
-  /** The wrapped page, for `_app` and `_layout`. */
-  Component: ComponentType<Record<string, never>>;
-}
+/** What a page, layout or `_app` is rendered with: the request's context, and its data. */
+export type PageProps<Data = undefined, State = unknown> =
+  & Pick<Context<State>, "req" | "url" | "params" | "state" | "info" | "route" | "error">
+  & {
+    data: Data;
+    /** The wrapped page, for `_app` and `_layout`. */
+    Component: ComponentType<Record<string, never>>;
+  };
 
 /** Pages, layouts and `_app` may be async: the runtime awaits them before rendering. */
 export type PageComponent<Data, State> = (

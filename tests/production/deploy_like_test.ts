@@ -20,46 +20,58 @@ import { holdLock } from "../helpers/locks.ts";
 const SITE_URL = "https://read.markets.test";
 const ADMIN_TOKEN = "production-admin-token-0123456789abcdef";
 
-function productionEnv(
-  db: TestDatabase,
-  stripe: {
-    apiKey: string;
-    url: string;
-    webhookSecret: string;
-    prices: { monthly: string; annual: string };
-  },
-  smtpUrl: string,
-  extra: Record<string, string> = {},
-) {
-  return {
+/**
+ * What both tests stand on: a deployable copy of the project, a database, Stripe over the network
+ * and an SMTP server; `start()` runs the production entry against them, `close()` stops all.
+ */
+async function productionFixture(options: { migrate: boolean }) {
+  const dir = await deployableCopy();
+  const db = await createTestDatabase({ migrate: options.migrate });
+  const { sim, close: closeStripe } = await startSimulatedStripe();
+  const smtp = startSmtpSink();
+  const started: ProductionProcess[] = [];
+  const env = (extra: Record<string, string> = {}) => ({
     APP_ENV: "production",
     PORT: "0",
     SITE_URL,
     DATABASE_URL: db.url,
-    STRIPE_API_KEY: stripe.apiKey,
-    STRIPE_API_BASE: stripe.url,
-    STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
-    STRIPE_PRICE_MONTHLY: stripe.prices.monthly,
-    STRIPE_PRICE_ANNUAL: stripe.prices.annual,
+    STRIPE_API_KEY: sim.apiKey,
+    STRIPE_API_BASE: sim.url,
+    STRIPE_WEBHOOK_SECRET: sim.webhookSecret,
+    STRIPE_PRICE_MONTHLY: sim.prices.monthly,
+    STRIPE_PRICE_ANNUAL: sim.prices.annual,
     ADMIN_TOKEN,
     EMAIL_TRANSPORT: "smtp",
-    SMTP_URL: smtpUrl,
+    SMTP_URL: smtp.url,
     ...extra,
+  });
+  return {
+    db,
+    sim,
+    smtp,
+    async start(extra: Record<string, string> = {}): Promise<ProductionProcess> {
+      const app = await startProduction(dir, env(extra));
+      started.push(app);
+      return app;
+    },
+    async close() {
+      await Promise.all(started.map((app) => app.kill()));
+      smtp.close();
+      await closeStripe();
+      await db.close();
+      await Deno.remove(dir, { recursive: true });
+    },
   };
 }
 
 Deno.test("the production entry under Deploy-like permissions: sign-in → checkout → webhook → settings", async (t) => {
   const built = await runDeno(["run", "-A", "dev.ts", "build"]);
   assert.equal(built.code, 0, built.stderr);
-  const dir = await deployableCopy();
-  const db = await createTestDatabase({ migrate: false });
-  const { sim, close: closeStripe } = await startSimulatedStripe();
-  const smtp = startSmtpSink();
-  const env = productionEnv(db, sim, smtp.url);
-  const started: ProductionProcess[] = [];
+  const fixture = await productionFixture({ migrate: false });
+  const { db, sim, smtp } = fixture;
   try {
     await t.step("a database behind the code is refused with a clear message", async () => {
-      const early = await startProduction(dir, env).then(() => null, (error) => error as Error);
+      const early = await fixture.start().then(() => null, (error) => error as Error);
       assert.ok(early, "it must not start");
       assert.match(early.message, /exited with 1/);
       assert.match(
@@ -80,8 +92,7 @@ Deno.test("the production entry under Deploy-like permissions: sign-in → check
       assert.equal(check.code, 0);
     });
 
-    const app = await startProduction(dir, env);
-    started.push(app);
+    const app = await fixture.start();
     sim.setWebhookUrl(`${app.url}/api/stripe/webhook`);
     // Behind its TLS proxy the site is https://read.markets.test; here we talk to it directly.
     const local = (link: string) => link.replace(SITE_URL, app.url);
@@ -197,11 +208,7 @@ Deno.test("the production entry under Deploy-like permissions: sign-in → check
       },
     });
   } finally {
-    await Promise.all(started.map((app) => app.kill()));
-    smtp.close();
-    await closeStripe();
-    await db.close();
-    await Deno.remove(dir, { recursive: true });
+    await fixture.close();
   }
 });
 
@@ -211,17 +218,10 @@ Deno.test({
     "a row lock held from a second connection",
   ),
   fn: async () => {
-    const dir = await deployableCopy();
-    const db = await createTestDatabase();
-    const { sim, close: closeStripe } = await startSimulatedStripe();
-    const smtp = startSmtpSink();
-    const started: ProductionProcess[] = [];
+    const fixture = await productionFixture({ migrate: true });
+    const { db, sim } = fixture;
     try {
-      const app = await startProduction(
-        dir,
-        productionEnv(db, sim, smtp.url, { SHUTDOWN_GRACE_SECONDS: "1" }),
-      );
-      started.push(app);
+      const app = await fixture.start({ SHUTDOWN_GRACE_SECONDS: "1" });
       const stuck = await webhookStuckInsideItsTransaction(db, app.url, sim.webhookSecret);
       app.signal("SIGTERM");
       assert.equal(await app.exited, 0);
@@ -237,11 +237,7 @@ Deno.test({
       assert.equal(person.tier, "free");
       assert.ok(app.logs.some((l) => l.event === "app.shutdown_grace_exceeded"));
     } finally {
-      await Promise.all(started.map((app) => app.kill()));
-      smtp.close();
-      await closeStripe();
-      await db.close();
-      await Deno.remove(dir, { recursive: true });
+      await fixture.close();
     }
   },
 });
