@@ -59,6 +59,8 @@ Deno.test("the customer portal: cancel at period end, undo, cancel now", async (
 
     await t.step("Don't cancel undoes it", async () => {
       await pressButton(portal.url, "Don't cancel");
+      // Its event must have arrived before the next step starts counting.
+      await sim.settled();
       const current = await stripe.subscriptions.retrieve(subscription.id);
       assert.equal(current.cancel_at_period_end, false);
       assert.equal(current.cancel_at, null);
