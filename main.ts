@@ -5,12 +5,14 @@
 import manifest from "./manifest.gen.ts";
 import { loadConfigOrExit } from "./lib/config.ts";
 import { createLogger } from "./lib/log.ts";
-import { startApp } from "./lib/start.ts";
+import { type RunningApp, startApp } from "./lib/start.ts";
+import { runJobsOnCron } from "./lib/jobs/runner.ts";
 
 export async function main(): Promise<void> {
+  let app: RunningApp | undefined;
+  runJobsOnCron(async () => await app?.jobs.wake());
   const config = loadConfigOrExit();
   const log = createLogger({ level: config.logLevel });
-  let app;
   try {
     app = await startApp(config, log, manifest);
   } catch (error) {
@@ -23,7 +25,7 @@ export async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info("app.stopping", { signal });
-    await app.shutdown();
+    await app!.shutdown();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));

@@ -3,59 +3,67 @@
 import type { Manifest } from "./lib/web/mod.ts";
 import * as $0 from "./routes/(account)/_middleware.ts";
 import * as $1 from "./routes/(account)/settings.tsx";
-import * as $2 from "./routes/_app.tsx";
-import * as $3 from "./routes/_error.tsx";
-import * as $4 from "./routes/_middleware.ts";
-import * as $5 from "./routes/api/_error.ts";
-import * as $6 from "./routes/api/admin/events/[id].ts";
-import * as $7 from "./routes/api/auth/login.ts";
-import * as $8 from "./routes/api/auth/logout.ts";
-import * as $9 from "./routes/api/auth/me.ts";
-import * as $10 from "./routes/api/stripe/checkout.ts";
-import * as $11 from "./routes/api/stripe/portal.ts";
-import * as $12 from "./routes/api/stripe/webhook.ts";
-import * as $13 from "./routes/auth/verify.tsx";
-import * as $14 from "./routes/healthz.ts";
-import * as $15 from "./routes/index.tsx";
-import * as $16 from "./routes/login.tsx";
-import * as $17 from "./routes/logout.ts";
-import * as $18 from "./routes/pricing.tsx";
-import * as $19 from "./routes/r/[code].ts";
-import * as $20 from "./routes/referrals.tsx";
-import * as $21 from "./islands/BillingPortalButton.tsx";
-import * as $22 from "./islands/CheckoutPicker.tsx";
-import * as $23 from "./islands/CopyLink.tsx";
-import * as $24 from "./islands/ReferralCalculator.tsx";
+import * as $2 from "./routes/(account)/settings/cancel.tsx";
+import * as $3 from "./routes/(account)/settings/resume.ts";
+import * as $4 from "./routes/(account)/settings/upgrade.tsx";
+import * as $5 from "./routes/_app.tsx";
+import * as $6 from "./routes/_error.tsx";
+import * as $7 from "./routes/_middleware.ts";
+import * as $8 from "./routes/api/_error.ts";
+import * as $9 from "./routes/api/admin/events/[id].ts";
+import * as $10 from "./routes/api/auth/login.ts";
+import * as $11 from "./routes/api/auth/logout.ts";
+import * as $12 from "./routes/api/auth/me.ts";
+import * as $13 from "./routes/api/stripe/checkout.ts";
+import * as $14 from "./routes/api/stripe/portal.ts";
+import * as $15 from "./routes/api/stripe/webhook.ts";
+import * as $16 from "./routes/auth/verify.tsx";
+import * as $17 from "./routes/billing/card.ts";
+import * as $18 from "./routes/healthz.ts";
+import * as $19 from "./routes/index.tsx";
+import * as $20 from "./routes/login.tsx";
+import * as $21 from "./routes/logout.ts";
+import * as $22 from "./routes/pricing.tsx";
+import * as $23 from "./routes/r/[code].ts";
+import * as $24 from "./routes/referrals.tsx";
+import * as $25 from "./islands/BillingPortalButton.tsx";
+import * as $26 from "./islands/CheckoutPicker.tsx";
+import * as $27 from "./islands/CopyLink.tsx";
+import * as $28 from "./islands/ReferralCalculator.tsx";
 
 const manifest: Manifest = {
   routes: {
     "./routes/(account)/_middleware.ts": $0,
     "./routes/(account)/settings.tsx": $1,
-    "./routes/_app.tsx": $2,
-    "./routes/_error.tsx": $3,
-    "./routes/_middleware.ts": $4,
-    "./routes/api/_error.ts": $5,
-    "./routes/api/admin/events/[id].ts": $6,
-    "./routes/api/auth/login.ts": $7,
-    "./routes/api/auth/logout.ts": $8,
-    "./routes/api/auth/me.ts": $9,
-    "./routes/api/stripe/checkout.ts": $10,
-    "./routes/api/stripe/portal.ts": $11,
-    "./routes/api/stripe/webhook.ts": $12,
-    "./routes/auth/verify.tsx": $13,
-    "./routes/healthz.ts": $14,
-    "./routes/index.tsx": $15,
-    "./routes/login.tsx": $16,
-    "./routes/logout.ts": $17,
-    "./routes/pricing.tsx": $18,
-    "./routes/r/[code].ts": $19,
-    "./routes/referrals.tsx": $20,
+    "./routes/(account)/settings/cancel.tsx": $2,
+    "./routes/(account)/settings/resume.ts": $3,
+    "./routes/(account)/settings/upgrade.tsx": $4,
+    "./routes/_app.tsx": $5,
+    "./routes/_error.tsx": $6,
+    "./routes/_middleware.ts": $7,
+    "./routes/api/_error.ts": $8,
+    "./routes/api/admin/events/[id].ts": $9,
+    "./routes/api/auth/login.ts": $10,
+    "./routes/api/auth/logout.ts": $11,
+    "./routes/api/auth/me.ts": $12,
+    "./routes/api/stripe/checkout.ts": $13,
+    "./routes/api/stripe/portal.ts": $14,
+    "./routes/api/stripe/webhook.ts": $15,
+    "./routes/auth/verify.tsx": $16,
+    "./routes/billing/card.ts": $17,
+    "./routes/healthz.ts": $18,
+    "./routes/index.tsx": $19,
+    "./routes/login.tsx": $20,
+    "./routes/logout.ts": $21,
+    "./routes/pricing.tsx": $22,
+    "./routes/r/[code].ts": $23,
+    "./routes/referrals.tsx": $24,
   },
   islands: {
-    "./islands/BillingPortalButton.tsx": $21,
-    "./islands/CheckoutPicker.tsx": $22,
-    "./islands/CopyLink.tsx": $23,
-    "./islands/ReferralCalculator.tsx": $24,
+    "./islands/BillingPortalButton.tsx": $25,
+    "./islands/CheckoutPicker.tsx": $26,
+    "./islands/CopyLink.tsx": $27,
+    "./islands/ReferralCalculator.tsx": $28,
   },
 };
 

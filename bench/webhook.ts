@@ -7,7 +7,8 @@
 import type { Sql } from "../lib/db/client.ts";
 import { connect, withTransaction } from "../lib/db/client.ts";
 import type { StripeEventEnvelope } from "../lib/billing/webhook/verify.ts";
-import { lockPerson, projectSubscription } from "../lib/billing/entitlement.ts";
+import { lockPerson, refreshPerson } from "../lib/billing/entitlement.ts";
+import { resolveDuplicates } from "../lib/billing/duplicates.ts";
 import {
   recordedAt,
   recordSubscription,
@@ -19,12 +20,16 @@ import {
   recordDelivery,
 } from "../lib/billing/webhook/ledger.ts";
 import { WEBHOOK_PATH } from "../lib/billing/webhook/receive.ts";
+import { snapshotOf } from "../lib/billing/webhook/handlers/subscription_change.ts";
+import { SubscriptionObject } from "../lib/billing/webhook/handlers/objects.ts";
 import { createLogger } from "../lib/log.ts";
 import type { TestApp } from "../tests/helpers/app.ts";
 import { signedHeaders, stripeEvent, subscriptionObject } from "../tests/helpers/stripe_events.ts";
 import { createUser } from "../tests/helpers/users.ts";
 import { combine, type LoadResult, runLoad } from "./load.ts";
 import { requestAll } from "./http_load.ts";
+
+const QUIET = createLogger({ sink: () => {} });
 
 export interface WebhookBenchSizes {
   users: number;
@@ -108,14 +113,15 @@ async function applyDirectly(db: Sql, delivery: Delivery): Promise<void> {
   const { event, snapshot } = delivery;
   const now = new Date();
   const eventCreatedAt = new Date(event.created * 1000);
+  await recordedAt(db, snapshot.id, eventCreatedAt);
   await withTransaction(db, async (tx) => {
     await recordDelivery(tx, event, delivery.body, now);
     await tx.savepoint(async (sp) => {
       const user = await lockPerson(sp, { customerId: delivery.customerId });
       if (!user) throw new Error(`no user for ${delivery.customerId}`);
-      await recordedAt(sp, snapshot.id, eventCreatedAt);
       if (await recordSubscription(sp, user.id, snapshot, "updated", eventCreatedAt)) {
-        await projectSubscription(sp, user, snapshot, "updated");
+        await resolveDuplicates(sp, user.id, now, QUIET);
+        await refreshPerson(sp, user.id);
       }
     });
     await markProcessed(tx, event.id, now);
@@ -135,9 +141,10 @@ async function assertSameStatements(app: TestApp, [first, second]: Delivery[]) {
     statements.length = 0;
     const services = {
       db: traced,
-      log: createLogger({ sink: () => {} }),
+      log: QUIET,
       now: () => new Date(),
       stripe: app.stripe,
+      jobs: { wake: () => Promise.resolve() },
     };
     const outcome = await processStripeEvent(services, first.event, first.body);
     if (outcome !== "ok") throw new Error(`the traced webhook event came out ${outcome}`);
@@ -206,13 +213,10 @@ async function prepareDeliveries(
       body,
       headers: await signedHeaders(body, { secret }),
       customerId: customer.customerId,
-      snapshot: {
-        id: customer.subscriptionId,
-        status: "active",
-        trialEnd: null,
-        cancelAtPeriodEnd,
-        priceId: null,
-      },
+      snapshot: snapshotOf(
+        SubscriptionObject.parse(event.data.object),
+        "updated",
+      ),
     });
   }
   return deliveries;

@@ -7,6 +7,7 @@ interface Props {
   plans: PlanOffer[];
   initial: "monthly" | "annual";
   signedIn: boolean;
+  /** The annual plan's free trial for this person; 0 when they have had theirs. */
   trialDays: number;
 }
 
@@ -79,7 +80,9 @@ export default function CheckoutPicker(props: Props) {
           ? "Opening secure checkout…"
           : cadence === "monthly"
           ? "Subscribe monthly"
-          : `Start ${props.trialDays}-day free trial`}
+          : props.trialDays > 0
+          ? `Start ${props.trialDays}-day free trial`
+          : "Subscribe yearly"}
       </button>
       <p id="picker-note" class="hint">
         {props.plans.length === 0

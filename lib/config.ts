@@ -30,7 +30,14 @@ export interface Config {
     priceAnnual: string | null;
     /** Another Stripe-compatible server for the SDK to talk to. */
     apiBase: string | null;
+    /**
+     * The Customer Portal configuration (`bpc_…`) portal sessions use, made by
+     * `deno task admin portal-config`; null: the account's default configuration.
+     */
+    portalConfiguration: string | null;
   };
+  /** How long a past-due subscription keeps paid access after its first failed payment. */
+  pastDueGraceDays: number;
   adminToken: string | null;
   email: { transport: EmailTransport; smtpUrl: string | null; from: string };
   /**
@@ -110,6 +117,10 @@ const schema = z.object({
   STRIPE_PRICE_MONTHLY: optional(z.string().regex(/^price_\w+$/, "must be a price id (price_…)")),
   STRIPE_PRICE_ANNUAL: optional(z.string().regex(/^price_\w+$/, "must be a price id (price_…)")),
   STRIPE_API_BASE: optional(httpUrl),
+  STRIPE_PORTAL_CONFIGURATION: optional(
+    z.string().regex(/^bpc_\w+$/, "must be a portal configuration id (bpc_…)"),
+  ),
+  PAST_DUE_GRACE_DAYS: optional(wholeNumber(60)),
   ADMIN_TOKEN: optional(z.string().min(32, "must be at least 32 characters")),
   EMAIL_TRANSPORT: optional(z.enum(["log", "smtp"])),
   SMTP_URL: optional(
@@ -158,7 +169,9 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       priceMonthly: v.STRIPE_PRICE_MONTHLY ?? null,
       priceAnnual: v.STRIPE_PRICE_ANNUAL ?? null,
       apiBase: v.STRIPE_API_BASE ?? null,
+      portalConfiguration: v.STRIPE_PORTAL_CONFIGURATION ?? null,
     },
+    pastDueGraceDays: v.PAST_DUE_GRACE_DAYS ?? 14,
     adminToken: v.ADMIN_TOKEN ?? null,
     email: {
       transport: v.EMAIL_TRANSPORT ?? "log",

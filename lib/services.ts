@@ -8,6 +8,7 @@ import type { Sql } from "./db/client.ts";
 import type { Migration } from "./db/migrate.ts";
 import type { Logger } from "./log.ts";
 import type { Mailer } from "./email/mailer.ts";
+import type { JobRunner } from "./jobs/runner.ts";
 
 export interface Services {
   config: Config;
@@ -20,4 +21,6 @@ export interface Services {
   mailer: Mailer;
   /** The Stripe API client (Stripe, or the simulator in development); null when not set up. */
   stripe: Stripe | null;
+  /** Runs durable jobs; `wake()` after a commit that enqueued some. */
+  jobs: Pick<JobRunner, "wake">;
 }

@@ -17,6 +17,8 @@ import { loadMigrations, migrate, type Migration, migrationStatus } from "./db/m
 import { openStripeBackend, type StripeBackend } from "./stripe/backend.ts";
 import type { Sql } from "./db/client.ts";
 import { createMailer } from "./email/mailer.ts";
+import { createJobRunner, type JobRunner } from "./jobs/runner.ts";
+import { JOB_HANDLERS } from "./jobs/handlers.ts";
 
 export interface RunningApp {
   url: string;
@@ -26,6 +28,8 @@ export interface RunningApp {
   stripe: Stripe;
   /** The in-process Stripe simulator when the app runs on it (never in production). */
   stripeSimulator: StripeSimulator | null;
+  /** The durable job runner of this instance. */
+  jobs: JobRunner;
   /**
    * Stop accepting, let in-flight requests finish for up to `config.shutdownGraceMs`, then stop
    * Stripe deliveries and close the database (cutting off whatever is still running: its
@@ -76,18 +80,20 @@ export async function startApp(
       siteUrl: config.siteUrl === localOrigin(0) ? url : config.siteUrl,
       stripe: payments.settings,
     };
-    const app = createApp(
-      {
-        config: appConfig,
-        db: database.db,
-        log,
-        now,
-        migrations,
-        mailer: createMailer(config, log),
-        stripe: payments.stripe,
-      },
-      { manifest, staticFiles, assets },
-    );
+    const base = {
+      config: appConfig,
+      db: database.db,
+      log,
+      now,
+      migrations,
+      mailer: createMailer(config, log),
+      stripe: payments.stripe,
+    };
+    const jobs = createJobRunner(base, JOB_HANDLERS);
+    // Due jobs also run on a schedule: scheduled ones come due with time, and a job whose runner
+    // died is taken again once its lease lapses (`main.ts` adds Deno.cron where there is one).
+    jobs.start({ intervalMs: JOB_INTERVAL_MS });
+    const app = createApp({ ...base, jobs }, { manifest, staticFiles, assets });
     handle = app.fetch;
     // Loopback by address: `localhost` may resolve to ::1, where this server is not listening.
     payments.connect(`http://127.0.0.1:${address.port}`);
@@ -104,12 +110,14 @@ export async function startApp(
       config: appConfig,
       stripe: backend.stripe,
       stripeSimulator: backend.simulator,
+      jobs,
       async shutdown() {
         const drained = server.shutdown();
         const finished = await settlesWithin(drained, config.shutdownGraceMs);
         if (!finished) {
           log.warn("app.shutdown_grace_exceeded", { grace_ms: config.shutdownGraceMs });
         }
+        await settlesWithin(jobs.stop(), FORCED_STOP_MS);
         await backend.close();
         // Past the grace period, connections are cut rather than drained: PostgreSQL rolls back
         // whatever transaction they held, and the process does not wait on it any longer.
@@ -124,6 +132,9 @@ export async function startApp(
     throw error;
   }
 }
+
+/** How often a running instance looks for due jobs, besides after each commit that made one. */
+const JOB_INTERVAL_MS = 30_000;
 
 async function assertSchemaCurrent(db: Sql, migrations: Migration[]): Promise<void> {
   const status = await migrationStatus(db, migrations);

@@ -3,6 +3,7 @@ import { Head } from "../lib/web/mod.ts";
 import { brand } from "../lib/brand.ts";
 import { SiteHeader } from "../components/SiteHeader.tsx";
 import { ReferralBanner } from "../components/ReferralBanner.tsx";
+import { PaymentProblemBanner } from "../components/PaymentProblemBanner.tsx";
 
 export default define.layout(function App({ Component, state }) {
   return (
@@ -20,6 +21,9 @@ export default define.layout(function App({ Component, state }) {
       <body>
         <a class="skip-link" href="#main">Skip to content</a>
         {state.pendingReferral && <ReferralBanner />}
+        {state.user && (
+          <PaymentProblemBanner user={state.user} graceDays={state.config.pastDueGraceDays} />
+        )}
         <SiteHeader user={state.user} />
         <main id="main">
           <div class="container">

@@ -4,15 +4,20 @@ import { brand } from "../lib/brand.ts";
 import { REFERRAL_CREDIT_DAYS } from "../lib/referral_terms.ts";
 import { ANNUAL_TRIAL_DAYS } from "../lib/billing/plans.ts";
 import { planOffers, planPrices } from "../lib/billing/prices.ts";
+import { hasHadSubscription } from "../lib/billing/subscriptions.ts";
 import CheckoutPicker from "../islands/CheckoutPicker.tsx";
 
 export const handler = define.handlers({
   async GET(ctx) {
     const requested = ctx.url.searchParams.get("plan");
+    const user = ctx.state.user;
+    // One free trial per person: someone who has had a subscription pays for a year at once.
+    const trial = !user || !await hasHadSubscription(ctx.state.db, user.id);
     return page({
-      plans: planOffers(await planPrices(ctx.state)),
+      plans: planOffers(await planPrices(ctx.state), { trial }),
       initial: requested === "monthly" ? "monthly" as const : "annual" as const,
-      signedIn: ctx.state.user !== null,
+      signedIn: user !== null,
+      trial,
     });
   },
 });
@@ -39,7 +44,7 @@ export default define.page<typeof handler>(function Pricing({ data }) {
           plans={data.plans}
           initial={data.initial}
           signedIn={data.signedIn}
-          trialDays={ANNUAL_TRIAL_DAYS}
+          trialDays={data.trial ? ANNUAL_TRIAL_DAYS : 0}
         />
         <section class="card" aria-labelledby="includes">
           <h2 id="includes">Paid access includes</h2>
@@ -71,7 +76,14 @@ export default define.page<typeof handler>(function Pricing({ data }) {
         </p>
         <h3>How do I cancel?</h3>
         <p>
-          From your settings, "Manage billing" opens Stripe's billing portal, where you can cancel.
+          In your settings, "Cancel subscription" ends it at the close of the period you have paid
+          for (a trial that you cancel is never charged), and "Resume" undoes that until then.
+        </p>
+        <h3>Is the free trial for everyone?</h3>
+        <p>
+          The annual plan's{" "}
+          {ANNUAL_TRIAL_DAYS}-day free trial is for your first subscription. If you have subscribed
+          before, the annual plan is billed when you subscribe.
         </p>
       </section>
     </>

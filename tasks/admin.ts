@@ -4,6 +4,9 @@ import { createLogger } from "../lib/log.ts";
 import { openDatabase } from "../lib/db/open.ts";
 import { createStripeClient } from "../lib/stripe/client.ts";
 import { runAdminCommand } from "../lib/admin/commands.ts";
+import { createMailer } from "../lib/email/mailer.ts";
+import { createJobRunner } from "../lib/jobs/runner.ts";
+import { JOB_HANDLERS } from "../lib/jobs/handlers.ts";
 
 const config = loadConfigOrExit();
 const { apiKey, apiBase } = config.stripe;
@@ -13,16 +16,18 @@ let code = 1;
 try {
   const database = await openDatabase(config);
   try {
-    const result = await runAdminCommand(
-      {
-        db: database.db,
-        log,
-        now: () => new Date(),
-        // The simulator lives inside the app's process; operators reach real Stripe only.
-        stripe: apiKey ? createStripeClient({ apiKey, apiBase }) : null,
-      },
-      Deno.args,
-    );
+    const services = {
+      config,
+      db: database.db,
+      log,
+      now: () => new Date(),
+      mailer: createMailer(config, log),
+      // The simulator lives inside the app's process; operators reach real Stripe only.
+      stripe: apiKey ? createStripeClient({ apiKey, apiBase }) : null,
+    };
+    // Jobs a command makes due (a replay, a retry) run here before the command returns.
+    const jobs = createJobRunner(services, JOB_HANDLERS);
+    const result = await runAdminCommand({ ...services, jobs }, Deno.args);
     for (const line of result.lines) (result.code === 0 ? console.log : console.error)(line);
     code = result.code;
   } finally {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { runDeno } from "./helpers/bounded.ts";
 import { createTestDatabase } from "./helpers/db.ts";
-import { captureLog } from "./helpers/logs.ts";
+import { testServices } from "./helpers/app.ts";
 import { createUser, reload } from "./helpers/users.ts";
 import { assertLedgerExplainsCredit } from "./helpers/ledger.ts";
 import { runAdminCommand } from "../lib/admin/commands.ts";
@@ -10,7 +10,7 @@ const NOW = new Date("2026-07-01T00:00:00Z");
 
 Deno.test("admin grant-credit extends from max(now, credit_until) and writes the ledger", async () => {
   const db = await createTestDatabase();
-  const services = { db: db.sql, log: captureLog().log, now: () => NOW, stripe: null };
+  const services = await testServices(db, { now: () => NOW });
   try {
     const user = await createUser(db.sql, { email: "gift@example.com" });
     const first = await runAdminCommand(services, [
@@ -50,7 +50,7 @@ Deno.test("admin grant-credit extends from max(now, credit_until) and writes the
 
 Deno.test("admin commands refuse bad input clearly and write nothing", async () => {
   const db = await createTestDatabase();
-  const services = { db: db.sql, log: captureLog().log, now: () => NOW, stripe: null };
+  const services = await testServices(db, { now: () => NOW });
   try {
     await createUser(db.sql, { email: "someone@example.com" });
     const cases: [string[], RegExp][] = [

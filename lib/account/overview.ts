@@ -1,30 +1,48 @@
 /**
  * Everything the settings page shows about a person's plan, access and referrals, computed in
- * one place from the database (the page only renders it).
+ * one place from the database (the page only renders it): what the plan is, what happens next
+ * with it in words and dates, and what the person can do about it.
  */
 import type { Services } from "../services.ts";
 import type { User } from "../auth/users.ts";
 import type { Cadence } from "../billing/plans.ts";
-import { currentSubscription } from "../billing/subscriptions.ts";
+import { liveSubscriptionOf } from "../billing/manage.ts";
+import { hasHadSubscription } from "../billing/subscriptions.ts";
 import { creditDaysLeft } from "../referrals/credits.ts";
-import { hasPaidAccess } from "../billing/entitlement.ts";
+import { hasPaidAccess, pastDueAccessEnds } from "../billing/entitlement.ts";
 import { type ReferralStats, referralStats } from "../referrals/stats.ts";
 import { wholeDaysUntil } from "../time.ts";
 
+export interface Money {
+  amount: number;
+  currency: string;
+}
+
+/** The plan, and the one sentence about what happens next with it. */
 export type PlanView =
   | { kind: "free" }
-  | { kind: "paid"; cadence: Cadence | null }
-  | { kind: "trial"; cadence: Cadence | null; daysLeft: number };
+  /** In good standing: renews on `on` for `price`, unless set to end then. */
+  | { kind: "renews"; cadence: Cadence | null; on: Date | null; price: Money | null }
+  | { kind: "ends"; cadence: Cadence | null; on: Date | null; trial: boolean }
+  /** A free trial: `price` is charged on `on` when it ends. */
+  | { kind: "trial"; cadence: Cadence | null; daysLeft: number; on: Date; price: Money | null }
+  /** A payment failed; Stripe retries until `accessEnds` at most. */
+  | { kind: "past_due"; cadence: Cadence | null; accessEnds: Date | null }
+  /** A subscription that gives no access: unpaid, paused, incomplete. */
+  | { kind: "no_access"; cadence: Cadence | null; status: string };
 
 export interface AccountOverview {
   plan: PlanView;
-  /** A Stripe status worth mentioning (past_due, unpaid…), or null. */
-  billingProblem: string | null;
-  cancelsAtPeriodEnd: boolean;
   hasPaidAccess: boolean;
   creditDaysLeft: number;
   creditUntil: Date | null;
   hasBillingAccount: boolean;
+  /** Offers: cancel, resume, switch to annual. */
+  canCancel: boolean;
+  canResume: boolean;
+  canUpgrade: boolean;
+  /** Whether the annual plan would start with a free trial (never had a subscription). */
+  trialAvailable: boolean;
   referralLink: string;
   referrals: ReferralStats;
 }
@@ -34,38 +52,63 @@ export async function accountOverview(
   user: User,
   now: Date,
 ): Promise<AccountOverview> {
-  const subscription = await currentSubscription(services.db, user);
-  const cadence = cadenceOf(services.config, subscription?.priceId ?? null);
-  let plan: PlanView = { kind: "free" };
-  if (user.tier === "paid") {
-    plan = user.stripeSubscriptionStatus === "trialing" && user.stripeTrialEndAt
-      ? {
-        kind: "trial",
-        cadence,
-        daysLeft: wholeDaysUntil(user.stripeTrialEndAt, now),
-      }
-      : { kind: "paid", cadence };
-  }
-  const status = user.stripeSubscriptionStatus;
+  const subscription = await liveSubscriptionOf(services, user);
+  const plan: PlanView = subscription
+    ? planOf(services.config, user, subscription, now)
+    : { kind: "free" };
+  const live = plan.kind !== "free";
   return {
     plan,
-    billingProblem: status && !["trialing", "active", "canceled"].includes(status) ? status : null,
-    cancelsAtPeriodEnd: subscription?.cancelAtPeriodEnd ?? false,
-    hasPaidAccess: hasPaidAccess(user, now),
+    hasPaidAccess: hasPaidAccess(user, now, services.config.pastDueGraceDays),
     creditDaysLeft: creditDaysLeft(user, now),
     creditUntil: user.creditUntil,
     hasBillingAccount: user.stripeCustomerId !== null,
+    canCancel: live && subscription?.cancelAtPeriodEnd === false,
+    canResume: subscription?.cancelAtPeriodEnd === true,
+    canUpgrade: plan.kind === "renews" && plan.cadence === "monthly",
+    trialAvailable: !await hasHadSubscription(services.db, user.id),
     referralLink: `${services.config.siteUrl}/r/${user.referralCode}`,
     referrals: await referralStats(services.db, user.id, now),
   };
 }
 
-function cadenceOf(
-  config: Pick<Services["config"], "stripe">,
-  priceId: string | null,
-): Cadence | null {
+type Subscription = NonNullable<Awaited<ReturnType<typeof liveSubscriptionOf>>>;
+
+function planOf(
+  config: Services["config"],
+  user: User,
+  subscription: Subscription,
+  now: Date,
+): PlanView {
+  const cadence = cadenceOf(config, subscription.priceId);
+  const price = subscription.amount !== null && subscription.currency
+    ? { amount: subscription.amount, currency: subscription.currency }
+    : null;
+  switch (subscription.status) {
+    case "trialing": {
+      const on = subscription.trialEndAt ?? subscription.currentPeriodEnd ?? now;
+      if (subscription.cancelAtPeriodEnd) return { kind: "ends", cadence, on, trial: true };
+      return { kind: "trial", cadence, daysLeft: wholeDaysUntil(on, now), on, price };
+    }
+    case "active": {
+      const on = subscription.currentPeriodEnd;
+      if (subscription.cancelAtPeriodEnd) return { kind: "ends", cadence, on, trial: false };
+      return { kind: "renews", cadence, on, price };
+    }
+    case "past_due":
+      return {
+        kind: "past_due",
+        cadence,
+        accessEnds: pastDueAccessEnds(user, config.pastDueGraceDays),
+      };
+    default:
+      return { kind: "no_access", cadence, status: subscription.status };
+  }
+}
+
+function cadenceOf(config: Pick<Services["config"], "stripe">, priceId: string | null) {
   if (!priceId) return null;
-  if (priceId === config.stripe.priceMonthly) return "monthly";
-  if (priceId === config.stripe.priceAnnual) return "annual";
+  if (priceId === config.stripe.priceMonthly) return "monthly" as const;
+  if (priceId === config.stripe.priceAnnual) return "annual" as const;
   return null;
 }

@@ -9,6 +9,10 @@ import { emailSchema, findUserByEmail } from "../auth/users.ts";
 import { listRecordedEvents, ReplayRefused, replayStripeEvent } from "../billing/webhook/ledger.ts";
 import { creditDaysLeft, grantCredit } from "../referrals/credits.ts";
 import { hasPaidAccess } from "../billing/entitlement.ts";
+import { subscriptionsOf } from "../billing/subscriptions.ts";
+import { ensurePortalConfiguration } from "../billing/portal.ts";
+import { listJobs, retryFailedJob } from "../jobs/queue.ts";
+import { formatAmount } from "../format.ts";
 import { referralStats } from "../referrals/stats.ts";
 
 export interface CommandResult {
@@ -16,7 +20,7 @@ export interface CommandResult {
   lines: string[];
 }
 
-type AdminServices = Pick<Services, "db" | "log" | "now" | "stripe">;
+type AdminServices = Pick<Services, "config" | "db" | "log" | "now" | "stripe" | "jobs">;
 
 export const USAGE = [
   "usage: deno task admin <command>",
@@ -25,6 +29,10 @@ export const USAGE = [
   "  user <email>                                      a person's billing and credit state",
   "  grant-credit --email <email> --days <n> [--reason <text>]",
   "                                                    add days of paid access",
+  "  jobs [--failed] [--kind <kind>] [--limit <n>]     durable jobs (newest first)",
+  "  retry-job <id>                                    run a failed job again, from its first attempt",
+  "  portal-config                                     create or update the Customer Portal's",
+  "                                                    configuration (no plan switching); prints its id",
 ];
 
 export async function runAdminCommand(
@@ -42,6 +50,12 @@ export async function runAdminCommand(
         return await user(services, rest);
       case "grant-credit":
         return await grantCreditCommand(services, rest);
+      case "jobs":
+        return await jobs(services, rest);
+      case "retry-job":
+        return await retryJob(services, rest);
+      case "portal-config":
+        return await portalConfig(services, rest);
       default:
         return fail(command ? `unknown command "${command}"` : "no command given", ...USAGE);
     }
@@ -100,15 +114,31 @@ async function user(services: AdminServices, args: string[]): Promise<CommandRes
   >`
     select days, reason, granted_at, note from credit_grants
     where user_id = ${person.id} order by granted_at desc, id desc limit 10`;
+  const subscriptions = await subscriptionsOf(services.db, person.id);
   const show = (value: unknown) =>
     value instanceof Date ? value.toISOString() : String(value ?? "—");
+  const subscriptionLine = (s: (typeof subscriptions)[number]) =>
+    `subscription history  ${s.stripeSubscriptionId} ${s.status}` +
+    (s.startedAt ? ` since ${s.startedAt.toISOString()}` : "") +
+    (s.endedAt ? `, ended ${s.endedAt.toISOString()}` : "") +
+    (s.duplicateOf
+      ? ` — duplicate of ${s.duplicateOf}: ${
+        s.duplicateResolvedAt
+          ? `cancelled at ${s.duplicateResolvedAt.toISOString()}, refunded ${
+            formatAmount(s.duplicateRefundedAmount ?? 0, s.currency ?? "gbp")
+          }`
+          : "being cancelled and refunded"
+      }`
+      : "");
   return {
     code: 0,
     lines: [
       `email                 ${person.email}`,
       `user id               ${person.id}`,
       `tier                  ${person.tier}`,
-      `paid access now       ${hasPaidAccess(person, now) ? "yes" : "no"}`,
+      `paid access now       ${
+        hasPaidAccess(person, now, services.config.pastDueGraceDays) ? "yes" : "no"
+      }`,
       `stripe customer       ${show(person.stripeCustomerId)}`,
       `subscription          ${show(person.stripeSubscriptionId)} (${
         show(person.stripeSubscriptionStatus)
@@ -117,6 +147,8 @@ async function user(services: AdminServices, args: string[]): Promise<CommandRes
       `credit until          ${show(person.creditUntil)} (${
         creditDaysLeft(person, now)
       } days left)`,
+      `past due since        ${show(person.stripePastDueSince)}`,
+      ...subscriptions.map(subscriptionLine),
       `referrals             ${stats.joined} joined, ${stats.converted} converted, ${stats.activeCredits} active credits`,
       ...grants.map((g) =>
         `credit grant          +${g.days}d ${g.reason} at ${g.grantedAt.toISOString()}${
@@ -162,4 +194,58 @@ function wholeNumber(text: string, name: string, min: number, max: number): numb
     throw new UsageError(`${name} must be a whole number from ${min} to ${max} (got "${text}")`);
   }
   return Number(text);
+}
+
+async function jobs(services: AdminServices, args: string[]): Promise<CommandResult> {
+  const { values } = parseArgs({
+    args,
+    options: { failed: { type: "boolean" }, kind: { type: "string" }, limit: { type: "string" } },
+  });
+  const limit = values.limit === undefined ? 50 : wholeNumber(values.limit, "--limit", 1, 10_000);
+  const rows = await listJobs(services.db, {
+    failedOnly: values.failed ?? false,
+    kind: values.kind ?? null,
+    limit,
+  });
+  if (rows.length === 0) return { code: 0, lines: ["no jobs"] };
+  return {
+    code: 0,
+    lines: rows.map((job) => {
+      const state = job.failedAt
+        ? `FAILED after ${job.attempts} attempts: ${job.lastError}`
+        : job.doneAt
+        ? `done ${job.doneAt.toISOString()}`
+        : job.attempts > 0
+        ? `retrying (attempt ${job.attempts + 1} at ${job.runAt.toISOString()}): ${job.lastError}`
+        : `due ${job.runAt.toISOString()}`;
+      return `${job.id}  ${job.kind}  ${job.key}  ${state}`;
+    }),
+  };
+}
+
+async function retryJob(services: AdminServices, args: string[]): Promise<CommandResult> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  if (positionals.length !== 1) throw new UsageError("retry-job takes exactly one job id");
+  const id = wholeNumber(positionals[0], "the job id", 1, Number.MAX_SAFE_INTEGER);
+  if (!await retryFailedJob(services.db, id, services.now())) {
+    throw new UsageError(`job ${id} has not failed (or does not exist)`);
+  }
+  await services.jobs.wake();
+  return { code: 0, lines: [`job ${id}: due again now`] };
+}
+
+async function portalConfig(services: AdminServices, args: string[]): Promise<CommandResult> {
+  parseArgs({ args, options: {} });
+  if (!services.stripe) throw new UsageError("portal-config needs STRIPE_API_KEY");
+  const { id, created } = await ensurePortalConfiguration(
+    services.stripe,
+    services.config.siteUrl,
+  );
+  return {
+    code: 0,
+    lines: [
+      `${created ? "created" : "updated"} portal configuration ${id}`,
+      `set STRIPE_PORTAL_CONFIGURATION=${id}`,
+    ],
+  };
 }

@@ -14,6 +14,10 @@ export interface User {
   stripeSubscriptionId: string | null;
   stripeSubscriptionStatus: string | null;
   stripeTrialEndAt: Date | null;
+  /** When the current subscription's past-due episode began; null unless it is past due. */
+  stripePastDueSince: Date | null;
+  /** How many Stripe customers the person has had: a deleted one is replaced, never reused. */
+  stripeCustomerGeneration: number;
   /** Paid access from credit (referrals, operators) runs until this moment. */
   creditUntil: Date | null;
 }

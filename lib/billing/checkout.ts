@@ -1,20 +1,25 @@
 /**
- * Starting a subscription: Stripe Checkout for one of the two plans. The server enforces the
- * Reg-36 waiver for monthly plans and records it as evidence, in the transaction that decides to
- * hand out the Checkout URL, before the person is sent to pay;
- * nobody with a live subscription can start a second one.
+ * Starting a subscription: Stripe Checkout for one of the two plans.
+ *
+ * - The server enforces the Reg-36 waiver for monthly plans and records it as evidence, in the
+ *   transaction that decides to hand out the Checkout URL, before the person is sent to pay.
+ * - One subscription per person: refused while any subscription of theirs has not ended — by
+ *   what we recorded and by what Stripe says (its events may not have arrived yet) — and the
+ *   person's earlier open Checkout sessions are expired, so only the newest can be paid.
+ * - One free trial per person: the annual plan's trial only for someone who never had a
+ *   subscription; afterwards annual bills at once.
  */
 import type Stripe from "stripe";
 import type { Services } from "../services.ts";
-import type { Logger } from "../log.ts";
 import type { User } from "../auth/users.ts";
 import { withTransaction } from "../db/client.ts";
 import { DomainError } from "../domain_error.ts";
-import { ANNUAL_TRIAL_DAYS, type Cadence, LIVE_STATUSES, priceFor } from "./plans.ts";
+import { ANNUAL_TRIAL_DAYS, type Cadence, priceFor } from "./plans.ts";
 import { REG36_WAIVER } from "./waiver.ts";
-import { ensureStripeCustomer } from "./customers.ts";
+import { ensureStripeCustomer, forgetMissingCustomer, isMissingCustomer } from "./customers.ts";
 import { lockPerson } from "./entitlement.ts";
-import { requireStripe, stripeFailure } from "./stripe_calls.ts";
+import { ENDED_STATUSES, hasHadSubscription, subscriptionsOf } from "./subscriptions.ts";
+import { callStripe, requireStripe } from "./stripe_calls.ts";
 
 export interface CheckoutRequest {
   cadence: Cadence;
@@ -33,7 +38,7 @@ export async function startCheckout(
   user: User,
   request: CheckoutRequest,
   origin: RequestOrigin,
-): Promise<{ url: string }> {
+): Promise<{ url: string; trial: boolean }> {
   const { config, db, log } = services;
   const stripe = requireStripe(services);
   const price = priceFor(config, request.cadence);
@@ -45,15 +50,38 @@ export async function startCheckout(
         "understand you lose the 14-day right to cancel",
     );
   }
-  assertNoLiveSubscription(user);
+  await assertNoLiveSubscription(db, user.id);
 
   // No transaction spans a Stripe call: a slow or stuck Stripe must not hold a database
   // connection for the length of the SDK's timeout, or a few waiting checkouts would starve the
   // pool that webhooks and pages share.
-  const customer = await callStripe(log, user, () => ensureStripeCustomer(db, stripe, user));
-  const session = await callStripe(log, user, async () => {
+  const { customer, history } = await callStripe(
+    log,
+    "stripe.checkout.create_failed",
+    user.id,
+    async () => {
+      let person = user;
+      for (;;) {
+        const customer = await ensureStripeCustomer(db, stripe, person);
+        try {
+          return { customer, history: await stripeHistory(stripe, customer) };
+        } catch (error) {
+          // A customer deleted in Stripe is replaced, once, instead of failing every checkout.
+          if (person !== user || !isMissingCustomer(error, customer)) throw error;
+          person = await forgetMissingCustomer(db, person, customer);
+          log.warn("stripe.customer_replaced", { user_id: user.id, customer_id: customer });
+        }
+      }
+    },
+  );
+  if (history.live) throw alreadySubscribed();
+  const trial = request.cadence === "annual" && !history.any &&
+    !await hasHadSubscription(db, user.id);
+
+  const session = await callStripe(log, "stripe.checkout.create_failed", user.id, async () => {
+    for (const open of history.openSessions) await stripe.checkout.sessions.expire(open);
     const created = await stripe.checkout.sessions.create(
-      checkoutParams(config.siteUrl, user, customer, price, request.cadence),
+      checkoutParams(config.siteUrl, user, customer, price, request.cadence, trial),
     );
     if (!created.url) throw new Error("Stripe returned a Checkout session without a URL");
     return { id: created.id, url: created.url };
@@ -62,8 +90,8 @@ export async function startCheckout(
   // that decision: no evidence, no URL. A webhook may have started a subscription meanwhile;
   // the person's row lock orders this check against it (an abandoned session simply expires).
   await withTransaction(db, async (tx) => {
-    const current = await lockPerson(tx, { userId: user.id });
-    assertNoLiveSubscription(current!);
+    await lockPerson(tx, { userId: user.id });
+    await assertNoLiveSubscription(tx, user.id);
     if (request.cadence === "monthly") {
       await tx`
         insert into consents (user_id, kind, text_version, accepted_at, ip, user_agent,
@@ -76,18 +104,21 @@ export async function startCheckout(
     user_id: user.id,
     session_id: session.id,
     cadence: request.cadence,
+    trial,
+    expired_sessions: history.openSessions.length,
   });
-  return { url: session.url };
+  return { url: session.url, trial };
 }
 
-/** A Stripe API call; its failure says whether Stripe refused or was away. */
-async function callStripe<T>(log: Logger, user: User, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    log.error("stripe.checkout.create_failed", { user_id: user.id, error });
-    throw stripeFailure(error);
-  }
+/** What Stripe knows of the customer's subscriptions and open Checkout sessions. */
+async function stripeHistory(stripe: Stripe, customer: string) {
+  const subscriptions = await stripe.subscriptions.list({ customer, status: "all", limit: 100 });
+  const sessions = await stripe.checkout.sessions.list({ customer, status: "open", limit: 100 });
+  return {
+    any: subscriptions.data.length > 0,
+    live: subscriptions.data.some((s) => !ENDED_STATUSES.has(s.status)),
+    openSessions: sessions.data.map((s) => s.id),
+  };
 }
 
 function checkoutParams(
@@ -96,6 +127,7 @@ function checkoutParams(
   customer: string,
   price: string,
   cadence: Cadence,
+  trial: boolean,
 ): Stripe.Checkout.SessionCreateParams {
   return {
     mode: "subscription",
@@ -106,18 +138,27 @@ function checkoutParams(
     cancel_url: `${siteUrl}/pricing`,
     allow_promotion_codes: true,
     metadata: { user_id: String(user.id), cadence },
-    ...(cadence === "annual"
-      ? { subscription_data: { trial_period_days: ANNUAL_TRIAL_DAYS } }
+    ...(trial
+      ? {
+        subscription_data: {
+          trial_period_days: ANNUAL_TRIAL_DAYS,
+          // A trial whose card was removed pauses rather than turning into a failed charge.
+          trial_settings: { end_behavior: { missing_payment_method: "pause" } },
+        },
+      }
       : {}),
   };
 }
 
-function assertNoLiveSubscription(user: User) {
-  if (user.stripeSubscriptionId && LIVE_STATUSES.has(user.stripeSubscriptionStatus ?? "")) {
-    throw new DomainError(
-      "conflict",
-      "already_subscribed",
-      "You already have a subscription. Manage it from the billing portal in your settings.",
-    );
-  }
+async function assertNoLiveSubscription(db: Parameters<typeof subscriptionsOf>[0], userId: number) {
+  const recorded = await subscriptionsOf(db, userId);
+  if (recorded.some((s) => s.endedAt === null)) throw alreadySubscribed();
+}
+
+function alreadySubscribed(): DomainError {
+  return new DomainError(
+    "conflict",
+    "already_subscribed",
+    "You already have a subscription. Manage it from your settings.",
+  );
 }

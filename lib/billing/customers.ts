@@ -1,11 +1,13 @@
 /**
  * Every buyer gets their Stripe customer before their first Checkout, so every later event —
- * whatever order Stripe delivers them in — can be matched to the person by customer id.
+ * whatever order Stripe delivers them in — can be matched to the person by customer id. A
+ * customer deleted in Stripe is forgotten and replaced, never reused.
  */
-import type Stripe from "stripe";
+import Stripe from "stripe";
 import type { Sql } from "../db/client.ts";
+import { withTransaction } from "../db/client.ts";
 import type { User } from "../auth/users.ts";
-import { setStripeCustomer } from "./entitlement.ts";
+import { forgetStripeCustomer, lockPerson, setStripeCustomer } from "./entitlement.ts";
 
 export async function ensureStripeCustomer(
   db: Sql,
@@ -13,10 +15,31 @@ export async function ensureStripeCustomer(
   user: User,
 ): Promise<string> {
   if (user.stripeCustomerId) return user.stripeCustomerId;
-  // The idempotency key makes two concurrent checkouts of one person mint one customer.
+  // The idempotency key makes two concurrent checkouts of one person mint one customer; the
+  // generation makes the customer that replaces a deleted one a new one.
   const customer = await stripe.customers.create(
     { email: user.email, metadata: { user_id: String(user.id) } },
-    { idempotencyKey: `read-markets-customer-for-user-${user.id}` },
+    {
+      idempotencyKey: `read-markets-customer-for-user-${user.id}-${user.stripeCustomerGeneration}`,
+    },
   );
   return await setStripeCustomer(db, user.id, customer.id);
+}
+
+/** Whether Stripe refused because it does not know this customer (deleted there). */
+export function isMissingCustomer(error: unknown, customerId: string): boolean {
+  return error instanceof Stripe.errors.StripeInvalidRequestError &&
+    error.code === "resource_missing" &&
+    (error.param === "customer" || error.message.includes(customerId));
+}
+
+/**
+ * The stored customer is gone in Stripe: forget it (as `customer.deleted` would) and return the
+ * person as they are now, with no customer and the next generation.
+ */
+export async function forgetMissingCustomer(db: Sql, user: User, customerId: string) {
+  return await withTransaction(db, async (tx) => {
+    await forgetStripeCustomer(tx, user.id, customerId);
+    return (await lockPerson(tx, { userId: user.id }))!;
+  });
 }

@@ -1,23 +1,53 @@
 /**
  * The person's billing state and who may read paid content.
  *
- * `users.tier`, `stripe_customer_id`, `stripe_subscription_id`, `stripe_subscription_status`,
- * `stripe_trial_end_at` and `credit_until` are written here and nowhere else (a test checks the
- * source), and `hasPaidAccess` is the one rule every page, API answer and operator command uses.
- * Writers lock the person first (`lockPerson`), so changes to one person apply one at a time
- * whatever order Stripe's events and a person's own requests arrive in.
+ * `users.tier`, `stripe_customer_id`, `stripe_customer_generation`, `stripe_subscription_id`,
+ * `stripe_subscription_status`, `stripe_trial_end_at`, `stripe_past_due_since` and
+ * `credit_until` are written here and nowhere else (a test checks the source), and
+ * `hasPaidAccess` is the one rule every page, API answer and operator command uses. Writers lock
+ * the person first (`lockPerson`), so changes to one person apply one at a time whatever order
+ * Stripe's events and the person's own requests arrive in.
+ *
+ * The policy (the README's "Access follows the money"):
+ * - a `trialing` or `active` subscription gives paid access;
+ * - a `past_due` one keeps it while Stripe retries, until `PAST_DUE_GRACE_DAYS` after the first
+ *   failed payment of that episode — a time comparison here, at read time, not a job;
+ * - `unpaid`, `paused`, `incomplete`, `incomplete_expired` and `canceled` give none;
+ * - referral credit (`credit_until`) gives access on its own, whatever the subscriptions.
+ * The person's `stripe_*` columns and `tier` describe their current subscription: the best of
+ * those that have not ended (not a duplicate being cancelled; in good standing before past due
+ * before the rest; then the oldest) — or, when all have ended, the last to end — recomputed from
+ * all of them after every change, so losing one never hides another.
  */
 import type { Queryable, Tx } from "../db/client.ts";
 import type { User } from "../auth/users.ts";
-import { PAID_STATUSES } from "./plans.ts";
-import type { SubscriptionChange, SubscriptionSnapshot } from "./subscriptions.ts";
+import { DAY_MS } from "../time.ts";
 
-/** Paid access, the one rule used everywhere: a paid subscription, or credit still running. */
-export function hasPaidAccess(
-  user: { tier: string; creditUntil: Date | null },
-  now: Date,
-): boolean {
-  return user.tier === "paid" || (user.creditUntil !== null && user.creditUntil > now);
+export type Entitled = Pick<
+  User,
+  "tier" | "creditUntil" | "stripeSubscriptionStatus" | "stripePastDueSince"
+>;
+
+/** Paid access now: a subscription in good standing or within its grace, or running credit. */
+export function hasPaidAccess(person: Entitled, now: Date, graceDays: number): boolean {
+  return subscriptionGivesAccess(person, now, graceDays) ||
+    (person.creditUntil !== null && person.creditUntil > now);
+}
+
+function subscriptionGivesAccess(person: Entitled, now: Date, graceDays: number): boolean {
+  if (person.tier !== "paid") return false;
+  if (person.stripeSubscriptionStatus !== "past_due") return true;
+  const graceEnd = pastDueAccessEnds(person, graceDays);
+  return graceEnd !== null && graceEnd > now;
+}
+
+/** When a past-due person loses access unless the payment succeeds; null when not past due. */
+export function pastDueAccessEnds(
+  person: Pick<User, "stripeSubscriptionStatus" | "stripePastDueSince">,
+  graceDays: number,
+): Date | null {
+  if (person.stripeSubscriptionStatus !== "past_due" || !person.stripePastDueSince) return null;
+  return new Date(person.stripePastDueSince.getTime() + graceDays * DAY_MS);
 }
 
 /**
@@ -62,56 +92,46 @@ export async function setStripeCustomer(
   return stored.stripeCustomerId;
 }
 
-export type Projection = "granted" | "revoked" | "status_only" | "not_current";
-
 /**
- * Project an applied subscription state onto its person, who is locked: trialing and active grant
- * paid; other live statuses keep the tier until deletion; deletion of the person's current
- * subscription revokes, and deletion of an older one changes nothing.
+ * The person's Stripe customer no longer exists (deleted in Stripe): forget it, so the next
+ * checkout mints a new one — a new generation, so its idempotency key is new too. Only when the
+ * stored customer is still `customerId`: a late word about an older customer changes nothing.
  */
-export async function projectSubscription(
-  tx: Tx,
-  user: User,
-  snapshot: SubscriptionSnapshot,
-  change: SubscriptionChange,
-): Promise<Projection> {
-  const isCurrent = user.stripeSubscriptionId === snapshot.id;
-  if (change === "deleted") {
-    if (!isCurrent) return "not_current";
-    await tx`
-      update users set tier = 'free', stripe_subscription_id = null, stripe_trial_end_at = null,
-        stripe_subscription_status = ${snapshot.status}
-      where id = ${user.id}`;
-    return "revoked";
-  }
-  if (PAID_STATUSES.has(snapshot.status)) {
-    await markPaid(tx, user.id, snapshot.id, snapshot.status, snapshot.trialEnd);
-    return "granted";
-  }
-  if (!isCurrent && user.stripeSubscriptionId !== null) return "not_current";
-  await tx`
-    update users set stripe_subscription_id = ${snapshot.id},
-      stripe_subscription_status = ${snapshot.status}
-    where id = ${user.id}`;
-  return "status_only";
-}
-
-/**
- * Paid tier on `subscriptionId`, with its status when known. A trial keeps its end date for the
- * settings page; any other status clears it.
- */
-export async function markPaid(
+export async function forgetStripeCustomer(
   tx: Tx,
   userId: number,
-  subscriptionId: string,
-  status: string | null,
-  trialEnd: Date | null,
-): Promise<void> {
+  customerId: string,
+): Promise<boolean> {
+  const forgotten = await tx`
+    update users set stripe_customer_id = null,
+      stripe_customer_generation = stripe_customer_generation + 1
+    where id = ${userId} and stripe_customer_id = ${customerId}
+    returning id`;
+  return forgotten.length > 0;
+}
+
+/** Recompute the person's current subscription and tier from all their subscriptions. */
+export async function refreshPerson(tx: Tx, userId: number): Promise<void> {
   await tx`
-    update users set tier = 'paid', stripe_subscription_id = ${subscriptionId},
-      stripe_subscription_status = ${status},
-      stripe_trial_end_at = ${status === "trialing" ? trialEnd : null}
-    where id = ${userId}`;
+    with chosen as (
+      select stripe_subscription_id, status, trial_end_at, past_due_since, ended_at
+      from subscriptions where user_id = ${userId}
+      order by (ended_at is null) desc, (duplicate_of is null) desc,
+        case when status in ('trialing', 'active') then 0 when status = 'past_due' then 1 else 2 end,
+        ended_at desc nulls first, coalesce(started_at, last_event_at), stripe_subscription_id
+      limit 1
+    )
+    update users set
+      tier = case when chosen.ended_at is null and chosen.status in ('trialing', 'active', 'past_due')
+        then 'paid' else 'free' end,
+      stripe_subscription_id = case when chosen.ended_at is null
+        then chosen.stripe_subscription_id end,
+      stripe_subscription_status = chosen.status,
+      stripe_trial_end_at = case when chosen.ended_at is null and chosen.status = 'trialing'
+        then chosen.trial_end_at end,
+      stripe_past_due_since = case when chosen.ended_at is null then chosen.past_due_since end
+    from chosen
+    where users.id = ${userId}`;
 }
 
 /** Set where the person's credit runs until; the credit ledger (`grantCredit`) decides it. */

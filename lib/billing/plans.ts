@@ -8,11 +8,6 @@ export type Cadence = typeof CADENCES[number];
 /** Annual plans start with a free trial; monthly plans bill at once (and need the waiver). */
 export const ANNUAL_TRIAL_DAYS = 14;
 
-/** Subscription statuses that mean "this person already has a subscription". */
-export const LIVE_STATUSES = new Set(["trialing", "active", "past_due", "unpaid", "paused"]);
-/** Statuses that grant paid access. */
-export const PAID_STATUSES = new Set(["trialing", "active"]);
-
 /** The Stripe price id for a cadence, or a `not_configured` error naming the missing setting. */
 export function priceFor(config: Config, cadence: Cadence): string {
   const [price, variable] = cadence === "monthly"

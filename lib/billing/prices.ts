@@ -78,10 +78,11 @@ export interface PlanOffer {
 }
 
 /**
- * The plans as the pricing page offers them, annual first: with its trial and what it saves
- * against twelve months of the monthly price. Empty when prices are not available.
+ * The plans as the pricing page offers them, annual first: with its trial (only for someone who
+ * has never had one) and what it saves against twelve months of the monthly price. Empty when
+ * prices are not available.
  */
-export function planOffers(prices: PlanPrices | null): PlanOffer[] {
+export function planOffers(prices: PlanPrices | null, options: { trial: boolean }): PlanOffer[] {
   if (!prices) return [];
   const { monthly, annual } = prices;
   const yearOfMonths = monthly.unitAmount * 12;
@@ -92,7 +93,10 @@ export function planOffers(prices: PlanPrices | null): PlanOffer[] {
     {
       cadence: "annual",
       price: `${annual.display} a year`,
-      summary: `${ANNUAL_TRIAL_DAYS}-day free trial, then ${annual.display} a year` +
+      summary:
+        (options.trial
+          ? `${ANNUAL_TRIAL_DAYS}-day free trial, then ${annual.display} a year`
+          : `${annual.display} a year, billed today: you have had your free trial`) +
         (saving ? ` — ${saving} less than paying monthly.` : "."),
     },
     {

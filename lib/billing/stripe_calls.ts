@@ -4,6 +4,7 @@
  */
 import Stripe from "stripe";
 import type { Services } from "../services.ts";
+import type { Logger } from "../log.ts";
 import { DomainError } from "../domain_error.ts";
 
 export function requireStripe(services: Pick<Services, "stripe">): Stripe {
@@ -45,4 +46,35 @@ export function stripeFailure(error: unknown): DomainError {
     "The payment provider could not be reached; please try again",
     { cause: error },
   );
+}
+
+/**
+ * Stripe failures worth trying again later: it could not be reached, failed on its side, limited
+ * our rate, or refused credentials or permissions that an operator can fix (a rotated key).
+ */
+export function isTransientStripeFailure(error: unknown): boolean {
+  return error instanceof Stripe.errors.StripeConnectionError ||
+    error instanceof Stripe.errors.StripeAPIError ||
+    error instanceof Stripe.errors.StripeRateLimitError ||
+    error instanceof Stripe.errors.StripeAuthenticationError ||
+    error instanceof Stripe.errors.StripePermissionError ||
+    error instanceof Stripe.errors.StripeIdempotencyError;
+}
+
+/**
+ * A Stripe API call made for a person; a failure is logged as `event` and becomes a failure the
+ * person can be told about (Stripe refused, or was away).
+ */
+export async function callStripe<T>(
+  log: Logger,
+  event: string,
+  userId: number,
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    log.error(event, { user_id: userId, error });
+    throw stripeFailure(error);
+  }
 }

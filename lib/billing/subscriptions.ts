@@ -6,24 +6,34 @@
  * - every subscription's latest known state is kept in `subscriptions`, stamped with the
  *   `created` time of the event that set it: an older event never overwrites a newer one, and a
  *   `created` event never overwrites anything (it is by definition the first state);
- * - an ended subscription stays ended, whatever arrives after.
+ * - an ended subscription stays ended, whatever arrives after;
+ * - a past-due episode starts when a subscription first becomes `past_due` and ends when it
+ *   leaves it: `past_due_since` is how long access lasts while Stripe retries.
  *
- * What a recorded state means for the person is `projectSubscription` in `entitlement.ts`.
- * Callers hold the person's row lock (`lockPerson`), so events of one person apply one at a time
- * whatever the delivery interleaving.
+ * What the recorded states mean for the person is `refreshPerson` in `entitlement.ts`. Callers
+ * hold the person's row lock (`lockPerson`), so events of one person apply one at a time whatever
+ * the delivery interleaving.
  */
 import type { Queryable, Tx } from "../db/client.ts";
 
 export interface SubscriptionSnapshot {
   id: string;
   status: string;
+  /** When Stripe created the subscription. */
+  startedAt: Date | null;
   trialEnd: Date | null;
+  currentPeriodEnd: Date | null;
   cancelAtPeriodEnd: boolean;
-  /** The price of the subscription's (single) item. */
+  /** The price of the subscription's (single) item, and what it charges per period. */
   priceId: string | null;
+  amount: number | null;
+  currency: string | null;
 }
 
 export type SubscriptionChange = "created" | "updated" | "deleted";
+
+/** Statuses of a subscription that has ended, or never started and never will. */
+export const ENDED_STATUSES: ReadonlySet<string> = new Set(["canceled", "incomplete_expired"]);
 
 interface StoredSubscription {
   stripeSubscriptionId: string;
@@ -42,18 +52,32 @@ export async function recordSubscription(
   change: SubscriptionChange,
   eventCreatedAt: Date,
 ): Promise<StoredSubscription | null> {
-  const endedAt = change === "deleted" ? eventCreatedAt : null;
+  const endedAt = change === "deleted" || ENDED_STATUSES.has(snapshot.status)
+    ? eventCreatedAt
+    : null;
+  const pastDueSince = snapshot.status === "past_due" ? eventCreatedAt : null;
   const [row] = await tx<StoredSubscription[]>`
     insert into subscriptions as s
-      (stripe_subscription_id, user_id, status, trial_end_at, cancel_at_period_end,
-       price_id, last_event_at, ended_at)
-    values (${snapshot.id}, ${userId}, ${snapshot.status}, ${snapshot.trialEnd},
-            ${snapshot.cancelAtPeriodEnd}, ${snapshot.priceId}, ${eventCreatedAt}, ${endedAt})
+      (stripe_subscription_id, user_id, status, started_at, trial_end_at, current_period_end,
+       cancel_at_period_end, price_id, amount, currency, past_due_since, last_event_at, ended_at)
+    values (${snapshot.id}, ${userId}, ${snapshot.status}, ${snapshot.startedAt},
+            ${snapshot.trialEnd}, ${snapshot.currentPeriodEnd}, ${snapshot.cancelAtPeriodEnd},
+            ${snapshot.priceId}, ${snapshot.amount}, ${snapshot.currency}, ${pastDueSince},
+            ${eventCreatedAt}, ${endedAt})
     on conflict (stripe_subscription_id) do update set
       status = excluded.status,
+      started_at = coalesce(s.started_at, excluded.started_at),
       price_id = coalesce(excluded.price_id, s.price_id),
+      amount = coalesce(excluded.amount, s.amount),
+      currency = coalesce(excluded.currency, s.currency),
       trial_end_at = excluded.trial_end_at,
+      current_period_end = coalesce(excluded.current_period_end, s.current_period_end),
       cancel_at_period_end = excluded.cancel_at_period_end,
+      -- The episode's first failure stays its start for as long as it lasts.
+      past_due_since = case when excluded.status = 'past_due'
+        then coalesce(case when s.status = 'past_due' then s.past_due_since end,
+                      excluded.past_due_since)
+        end,
       last_event_at = greatest(s.last_event_at, excluded.last_event_at),
       ended_at = excluded.ended_at
     where s.ended_at is null
@@ -62,42 +86,104 @@ export async function recordSubscription(
   return row ?? null;
 }
 
-export interface CurrentSubscription {
+/** A subscription as recorded, for deciding access and for what settings says. */
+export interface RecordedSubscription {
+  stripeSubscriptionId: string;
+  userId: number;
   status: string;
-  priceId: string | null;
+  startedAt: Date | null;
+  trialEndAt: Date | null;
+  currentPeriodEnd: Date | null;
   cancelAtPeriodEnd: boolean;
+  priceId: string | null;
+  amount: number | null;
+  currency: string | null;
+  pastDueSince: Date | null;
+  lastEventAt: Date;
+  endedAt: Date | null;
+  duplicateOf: string | null;
+  duplicateResolvedAt: Date | null;
+  duplicateRefundedAmount: number | null;
 }
 
-/** What we know of the person's current subscription, for display. */
-export async function currentSubscription(
+export async function findSubscription(
   db: Queryable,
-  user: { stripeSubscriptionId: string | null },
-): Promise<CurrentSubscription | null> {
-  if (!user.stripeSubscriptionId) return null;
-  const [row] = await db<CurrentSubscription[]>`
-    select status, price_id, cancel_at_period_end from subscriptions
-    where stripe_subscription_id = ${user.stripeSubscriptionId}`;
+  subscriptionId: string,
+): Promise<RecordedSubscription | null> {
+  const [row] = await db<RecordedSubscription[]>`
+    select * from subscriptions where stripe_subscription_id = ${subscriptionId}`;
   return row ?? null;
 }
 
+/** Every subscription the person has had, the oldest first (by Stripe's `created`). */
+export async function subscriptionsOf(
+  db: Queryable,
+  userId: number,
+): Promise<RecordedSubscription[]> {
+  return await db<RecordedSubscription[]>`
+    select * from subscriptions where user_id = ${userId}
+    order by coalesce(started_at, last_event_at), stripe_subscription_id`;
+}
+
+/** Whether the person has ever had a subscription (so their free trial is used). */
+export async function hasHadSubscription(db: Queryable, userId: number): Promise<boolean> {
+  const [row] = await db`select 1 from subscriptions where user_id = ${userId} limit 1`;
+  return row !== undefined;
+}
+
 /** Whether the recorded state of a subscription came from an event created at `instant`. */
-export async function recordedAt(tx: Tx, subscriptionId: string, instant: Date): Promise<boolean> {
-  const [row] = await tx<{ same: boolean }[]>`
+export async function recordedAt(
+  db: Queryable,
+  subscriptionId: string,
+  instant: Date,
+): Promise<boolean> {
+  const [row] = await db<{ same: boolean }[]>`
     select last_event_at = ${instant} as same from subscriptions
     where stripe_subscription_id = ${subscriptionId}`;
   return row?.same ?? false;
 }
 
-/** Whether we know this subscription to have ended. */
-export async function subscriptionEnded(tx: Tx, subscriptionId: string): Promise<boolean> {
-  const [row] = await tx<{ endedAt: Date | null }[]>`
-    select ended_at from subscriptions where stripe_subscription_id = ${subscriptionId}`;
-  return row?.endedAt != null;
+/**
+ * The person's Stripe customer is gone, and with it every subscription it had (Stripe cancels
+ * them): end those still live, at `at`.
+ */
+export async function endLiveSubscriptions(tx: Tx, userId: number, at: Date): Promise<number> {
+  const ended = await tx`
+    update subscriptions set status = 'canceled', ended_at = ${at},
+      last_event_at = greatest(last_event_at, ${at})
+    where user_id = ${userId} and ended_at is null
+    returning stripe_subscription_id`;
+  return ended.length;
 }
 
-/** The status we last recorded for a subscription, if any. */
-export async function knownStatus(tx: Tx, subscriptionId: string): Promise<string | null> {
-  const [row] = await tx<{ status: string }[]>`
-    select status from subscriptions where stripe_subscription_id = ${subscriptionId}`;
-  return row?.status ?? null;
+/** No longer a duplicate: the one it duplicated ended first, so it is the person's only one. */
+export async function unmarkDuplicate(db: Queryable, subscriptionId: string): Promise<void> {
+  await db`
+    update subscriptions set duplicate_of = null
+    where stripe_subscription_id = ${subscriptionId} and duplicate_resolved_at is null`;
+}
+
+/** Mark `subscriptionId` as a duplicate of `keptId`; false if it was marked already. */
+export async function markDuplicate(
+  tx: Tx,
+  subscriptionId: string,
+  keptId: string,
+): Promise<boolean> {
+  const marked = await tx`
+    update subscriptions set duplicate_of = ${keptId}
+    where stripe_subscription_id = ${subscriptionId} and duplicate_of is null
+    returning stripe_subscription_id`;
+  return marked.length > 0;
+}
+
+/** A duplicate was cancelled in Stripe and its payments refunded (`refunded`, minor units). */
+export async function markDuplicateResolved(
+  db: Queryable,
+  subscriptionId: string,
+  refunded: number,
+  at: Date,
+): Promise<void> {
+  await db`
+    update subscriptions set duplicate_resolved_at = ${at}, duplicate_refunded_amount = ${refunded}
+    where stripe_subscription_id = ${subscriptionId}`;
 }

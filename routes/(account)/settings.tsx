@@ -1,20 +1,57 @@
 import { define } from "../../lib/state.ts";
 import { Head, page } from "../../lib/web/mod.ts";
 import { brand } from "../../lib/brand.ts";
-import { accountOverview, type PlanView } from "../../lib/account/overview.ts";
+import {
+  type AccountOverview,
+  accountOverview,
+  type PlanView,
+} from "../../lib/account/overview.ts";
 import { REFERRAL_CREDIT_DAYS } from "../../lib/referral_terms.ts";
+import { formatAmount, formatDate } from "../../lib/format.ts";
 import CopyLink from "../../islands/CopyLink.tsx";
 import BillingPortalButton from "../../islands/BillingPortalButton.tsx";
+
+/** Back from a change made in Stripe: what was asked for, and how to tell it has landed. */
+const DONE = {
+  upgraded: {
+    thanks: "Thank you for subscribing! Your paid access is active.",
+    waiting:
+      "Thank you! We're confirming your payment with Stripe — this page will update in a moment.",
+    landed: (o: AccountOverview) => o.plan.kind !== "free",
+  },
+  cancelled: {
+    thanks: "Your subscription is cancelled. You keep access until the date below.",
+    waiting: "We're confirming your cancellation with Stripe — this page will update in a moment.",
+    landed: (o: AccountOverview) => o.plan.kind === "ends",
+  },
+  resumed: {
+    thanks: "Your subscription will carry on as before.",
+    waiting: "We're confirming with Stripe — this page will update in a moment.",
+    landed: (o: AccountOverview) => o.plan.kind !== "ends",
+  },
+  switched: {
+    thanks: "You're on the annual plan now.",
+    waiting:
+      "We're confirming your switch to annual with Stripe — this page will update in a moment.",
+    landed: (o: AccountOverview) => o.plan.kind !== "free" && o.plan.cadence === "annual",
+  },
+} as const;
 
 export const handler = define.handlers({
   async GET(ctx) {
     const user = ctx.state.user!;
     const overview = await accountOverview(ctx.state, user, ctx.state.now());
-    const upgraded = ctx.url.searchParams.get("upgraded") === "1";
+    const asked = ctx.url.searchParams.get("upgraded") === "1"
+      ? "upgraded"
+      : ctx.url.searchParams.get("done");
+    const done = asked && asked in DONE ? DONE[asked as keyof typeof DONE] : null;
+    const landed = done ? done.landed(overview) : true;
     const headers = new Headers({ "cache-control": "no-store" });
-    // Back from Checkout before Stripe's webhook has landed: look again in a moment.
-    if (upgraded && overview.plan.kind === "free") headers.set("refresh", "3");
-    return page({ overview, upgraded }, { headers });
+    // Back from Stripe before its webhook has landed: look again in a moment.
+    if (!landed) headers.set("refresh", "3");
+    return page({ overview, notice: done ? (landed ? done.thanks : done.waiting) : null }, {
+      headers,
+    });
   },
 });
 
@@ -23,22 +60,49 @@ function planLabel(plan: PlanView): string {
   switch (plan.kind) {
     case "free":
       return "Free";
-    case "paid":
-      return `Paid${period(plan.cadence)}`;
     case "trial":
-      return `Free trial: ${plan.daysLeft} ${plan.daysLeft === 1 ? "day" : "days"} remaining`;
+      return `Free trial${period(plan.cadence)}`;
+    case "no_access":
+      return `No paid access${period(plan.cadence)}`;
+    default:
+      return `Paid${period(plan.cadence)}`;
   }
 }
 
-const dateFormat = new Intl.DateTimeFormat("en-GB", {
-  day: "numeric",
-  month: "long",
-  year: "numeric",
-});
+/** What happens next with the plan, in words and dates. */
+function planStatus(plan: PlanView): string | null {
+  const price = (p: { amount: number; currency: string } | null) =>
+    p ? formatAmount(p.amount, p.currency) : null;
+  switch (plan.kind) {
+    case "free":
+      return null;
+    case "renews":
+      return plan.on
+        ? `Renews on ${formatDate(plan.on)}${plan.price ? ` for ${price(plan.price)}` : ""}`
+        : "Renews automatically";
+    case "trial":
+      return `Free trial: ${plan.daysLeft} ${plan.daysLeft === 1 ? "day" : "days"} left` +
+        (plan.price ? ` — then ${price(plan.price)} on ${formatDate(plan.on)}` : "");
+    case "ends":
+      return plan.on
+        ? `Ends on ${formatDate(plan.on)} (you cancelled)${
+          plan.trial ? " — you won't be charged" : ""
+        }`
+        : "Ends at the close of this period (you cancelled)";
+    case "past_due":
+      return "Your last payment failed — update your card to keep access" +
+        (plan.accessEnds
+          ? ` (access ends on ${formatDate(plan.accessEnds)} if it isn't paid)`
+          : "");
+    case "no_access":
+      return `No paid access: your subscription is ${plan.status.replaceAll("_", " ")}`;
+  }
+}
 
 export default define.page<typeof handler>(function Settings({ data }) {
   const { overview } = data;
-  const confirming = data.upgraded && overview.plan.kind === "free";
+  const status = planStatus(overview.plan);
+  const troubled = overview.plan.kind === "past_due" || overview.plan.kind === "no_access";
   return (
     <>
       <Head>
@@ -46,33 +110,28 @@ export default define.page<typeof handler>(function Settings({ data }) {
         <meta name="description" content="Your plan, your billing and your referral link." />
       </Head>
       <h1>Settings</h1>
-      {data.upgraded && (
-        <p class="notice" role="status">
-          {confirming
-            ? "Thank you! We're confirming your payment with Stripe — this page will update in a moment."
-            : "Thank you for subscribing! Your paid access is active."}
-        </p>
-      )}
+      {data.notice && <p class="notice" role="status">{data.notice}</p>}
       <div class="settings-grid">
         <section class="card" aria-labelledby="plan-heading">
           <h2 id="plan-heading">Your plan</h2>
           <p class="stat" data-testid="plan">{planLabel(overview.plan)}</p>
-          {overview.cancelsAtPeriodEnd && (
-            <p class="notice notice-warn">
-              Your subscription will end at the close of the current billing period.
-            </p>
-          )}
-          {overview.billingProblem && (
-            <p class="notice notice-error">
-              There is a problem with your payment (status:{" "}
-              {overview.billingProblem}). Please update your card in the billing portal.
+          {status && (
+            <p
+              class={troubled
+                ? "notice notice-error"
+                : overview.plan.kind === "ends"
+                ? "notice notice-warn"
+                : ""}
+              data-testid="billing-status"
+            >
+              {status}
             </p>
           )}
           {overview.creditDaysLeft > 0 && (
             <p data-testid="credit">
               <strong>+{overview.creditDaysLeft} days on your account</strong>
               <span class="hint block">
-                Paid access until {dateFormat.format(overview.creditUntil!)}, whatever your plan.
+                Paid access until {formatDate(overview.creditUntil!)}, whatever your plan.
               </span>
             </p>
           )}
@@ -83,8 +142,23 @@ export default define.page<typeof handler>(function Settings({ data }) {
           </p>
           <div class="actions">
             {overview.plan.kind === "free" && <a class="btn" href="/pricing">See plans</a>}
+            {overview.canUpgrade && <a class="btn" href="/settings/upgrade">Switch to annual</a>}
+            {overview.canResume && (
+              <form method="post" action="/settings/resume">
+                <button type="submit" class="btn">Resume subscription</button>
+              </form>
+            )}
             {overview.hasBillingAccount && <BillingPortalButton />}
+            {overview.canCancel && (
+              <a class="btn btn-secondary" href="/settings/cancel">Cancel subscription</a>
+            )}
           </div>
+          {overview.plan.kind !== "free" && overview.plan.cadence === "annual" && (
+            <p class="hint">
+              To pay monthly instead, cancel, then subscribe monthly when your year ends (the
+              monthly plan starts at once, so you'll confirm that then).
+            </p>
+          )}
         </section>
         <section class="card" aria-labelledby="referral-heading">
           <h2 id="referral-heading">Invite friends</h2>

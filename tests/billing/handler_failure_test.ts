@@ -44,7 +44,7 @@ Deno.test("a handler failure rolls back to the savepoint, is recorded, and repla
     assert.equal(audit.processedAt, null);
     assert.match(audit.error, /ledger is read-only for this test/);
 
-    const services = { db: app.db.sql, log: app.logs.log, now: () => new Date(), stripe: null };
+    const services = app.services;
     const listed = await runAdminCommand(services, ["events", "--failed"]);
     assert.equal(listed.code, 0);
     assert.equal(listed.lines.length, 1);
@@ -185,7 +185,7 @@ Deno.test("replay of an event stored truncated needs Stripe to fetch it", async 
     await app.db.sql`
       insert into stripe_events (event_id, event_type, payload, payload_truncated)
       values (${big.id}, 'invoice.paid', ${JSON.stringify(big).slice(0, 16384)}, true)`;
-    const services = { db: app.db.sql, log: app.logs.log, now: () => new Date(), stripe: null };
+    const services = app.services;
     const result = await runAdminCommand(services, ["replay", big.id]);
     assert.equal(result.code, 1);
     assert.match(result.lines[0], /stored truncated and Stripe is not configured/);

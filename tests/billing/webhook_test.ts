@@ -187,24 +187,28 @@ Deno.test("subscription lifecycle: trial, activation, trouble, cancellation", as
     let clock = 1_800_000_000;
     const next = () => ({ created: ++clock });
 
-    await t.step("checkout.session.completed grants paid and stores the ids", async () => {
-      await deliverOk(
-        app,
-        stripeEvent(
-          "checkout.session.completed",
-          checkoutSessionObject({
-            client_reference_id: String(user.id),
-            customer,
-            subscription: "sub_life",
-          }),
-          next(),
-        ),
-      );
-      const row = await reload(app.db.sql, user);
-      assert.equal(row.tier, "paid");
-      assert.equal(row.stripeSubscriptionId, "sub_life");
-      assert.equal(row.stripeCustomerId, customer);
-    });
+    await t.step(
+      "checkout.session.completed grants nothing before the subscription's own event",
+      async () => {
+        await deliverOk(
+          app,
+          stripeEvent(
+            "checkout.session.completed",
+            checkoutSessionObject({
+              client_reference_id: String(user.id),
+              customer,
+              subscription: "sub_life",
+              payment_status: "paid",
+            }),
+            next(),
+          ),
+        );
+        const row = await reload(app.db.sql, user);
+        assert.equal(row.tier, "free", "what the subscription is decides, not the session");
+        assert.equal(row.stripeSubscriptionId, null);
+        assert.equal(row.stripeCustomerId, customer);
+      },
+    );
 
     await t.step("trialing stores the trial end", async () => {
       await deliverOk(
@@ -235,18 +239,32 @@ Deno.test("subscription lifecycle: trial, activation, trouble, cancellation", as
       assert.equal(row.stripeTrialEndAt, null);
     });
 
-    await t.step("past_due keeps the tier but records the status", async () => {
+    await t.step("past_due keeps the tier, and when the episode began", async () => {
+      const failed = next();
       await deliverOk(
         app,
         stripeEvent(
           "customer.subscription.updated",
           subscriptionObject("sub_life", customer, "past_due"),
+          failed,
+        ),
+      );
+      await deliverOk(
+        app,
+        stripeEvent(
+          "customer.subscription.updated",
+          subscriptionObject("sub_life", customer, "past_due", { cancel_at_period_end: true }),
           next(),
         ),
       );
       const row = await reload(app.db.sql, user);
       assert.equal(row.tier, "paid");
       assert.equal(row.stripeSubscriptionStatus, "past_due");
+      assert.deepEqual(
+        row.stripePastDueSince,
+        new Date(failed.created * 1000),
+        "the first failure",
+      );
     });
 
     await t.step("deletion revokes but keeps the customer id", async () => {
@@ -280,7 +298,10 @@ Deno.test("subscription lifecycle: trial, activation, trouble, cancellation", as
             next(),
           ),
         );
-        assert.equal((await reload(app.db.sql, user)).tier, "paid");
+        const [found] = app.logs.records("stripe.checkout_completed").slice(-1);
+        assert.equal(found.user_id, user.id);
+        assert.equal(found.subscription_id, "sub_second");
+        assert.equal((await reload(app.db.sql, user)).tier, "free");
       },
     );
   } finally {

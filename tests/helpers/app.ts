@@ -15,6 +15,10 @@ import { type Config, parseConfig } from "../../lib/config.ts";
 import { loadMigrations } from "../../lib/db/migrate.ts";
 import { loadIslandAssets, loadStaticFiles } from "../../lib/web/mod.ts";
 import { createMailer } from "../../lib/email/mailer.ts";
+import type { Services } from "../../lib/services.ts";
+import type { Logger } from "../../lib/log.ts";
+import { createJobRunner, type JobRunner } from "../../lib/jobs/runner.ts";
+import { JOB_HANDLERS } from "../../lib/jobs/handlers.ts";
 import { WEBHOOK_PATH } from "../../lib/billing/webhook/receive.ts";
 import type { StripeSimulator } from "../../lib/stripe_simulator/mod.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
@@ -29,6 +33,10 @@ export interface TestApp {
   /** The Stripe simulator the app runs on, with `payments: "simulator"`. */
   sim: StripeSimulator | null;
   stripe: Stripe | null;
+  /** What the app is built from, for calling domain functions and admin commands directly. */
+  services: Services & { jobs: JobRunner };
+  /** The app's job runner: `await app.jobs.wake()` runs every job that is due. */
+  jobs: JobRunner;
   /** Send a request through the app as if from 127.0.0.1. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Serve on a free port (once); resolves to the base URL. */
@@ -70,18 +78,17 @@ export async function createTestApp(
   const config = parsed.config;
   const db = options.db ?? await createTestDatabase();
   const logs = captureLog();
-  const app = createApp(
-    {
-      config,
-      db: db.sql,
-      log: logs.log,
-      now,
-      migrations: await loadMigrations(),
-      mailer: createMailer(config, logs.log),
-      stripe: options.stripe ?? payments?.stripe ?? null,
-    },
-    { manifest, staticFiles: await loadStaticFiles(), assets: await loadIslandAssets() },
-  );
+  const services = await testServices(db, {
+    config,
+    log: logs.log,
+    now,
+    stripe: options.stripe ?? payments?.stripe ?? null,
+  });
+  const app = createApp(services, {
+    manifest,
+    staticFiles: await loadStaticFiles(),
+    assets: await loadIslandAssets(),
+  });
   let server: { http: Deno.HttpServer; url: string } | null = null;
   const listen = async () => {
     if (server) return server.url;
@@ -98,15 +105,43 @@ export async function createTestApp(
     config,
     db,
     logs,
+    services,
+    jobs: services.jobs,
     sim: payments?.sim ?? null,
     stripe: options.stripe ?? payments?.stripe ?? null,
     fetch: async (path, init) =>
       await app.request(path, init, { remoteAddr: { hostname: "127.0.0.1" } }),
     listen,
     async close() {
+      await services.jobs.stop();
       await payments?.close();
       await server?.http.shutdown();
       if (!options.db) await db.close();
     },
   };
+}
+
+/**
+ * Services on a test database, as the app assembles them: a development config unless one is
+ * given, a captured log, and a job runner with the app's handlers (run by `jobs.wake()`; the
+ * test's clock decides what is due).
+ */
+export async function testServices(
+  db: TestDatabase,
+  options: { config?: Config; log?: Logger; now?: () => Date; stripe?: Stripe | null } = {},
+): Promise<Services & { jobs: JobRunner }> {
+  const parsed = parseConfig({});
+  if (!parsed.ok) throw new Error(parsed.errors.join("; "));
+  const config = options.config ?? parsed.config;
+  const log = options.log ?? captureLog().log;
+  const base = {
+    config,
+    db: db.sql,
+    log,
+    now: options.now ?? (() => new Date()),
+    migrations: await loadMigrations(),
+    mailer: createMailer(config, log),
+    stripe: options.stripe ?? null,
+  };
+  return { ...base, jobs: createJobRunner(base, JOB_HANDLERS) };
 }

@@ -18,6 +18,7 @@ import { creditDaysLeft, grantCredit } from "../../lib/referrals/credits.ts";
 import { hasPaidAccess } from "../../lib/billing/entitlement.ts";
 import { referralStats } from "../../lib/referrals/stats.ts";
 
+const GRACE_DAYS = 14;
 const NOW = new Date("2026-06-01T10:00:00Z");
 const plus = (days: number, from = NOW) => new Date(from.getTime() + days * DAY);
 
@@ -201,7 +202,7 @@ Deno.test("an end-to-end signed webhook sequence lands the credit", () =>
     assert.equal(row.tier, "paid");
     assert.deepEqual(row.creditUntil, plus(45));
     assert.ok(
-      hasPaidAccess(await reload(app.db.sql, referrer), NOW),
+      hasPaidAccess(await reload(app.db.sql, referrer), NOW, GRACE_DAYS),
       "the referrer has access by credit",
     );
   }));
@@ -279,10 +280,16 @@ Deno.test("the ledger refuses a second credit for the same side of a referral", 
 Deno.test("entitlement and the settings numbers", async () => {
   const db = await createTestDatabase();
   try {
-    assert.equal(hasPaidAccess({ tier: "paid", creditUntil: null }, NOW), true);
-    assert.equal(hasPaidAccess({ tier: "free", creditUntil: plus(1) }, NOW), true);
-    assert.equal(hasPaidAccess({ tier: "free", creditUntil: NOW }, NOW), false);
-    assert.equal(hasPaidAccess({ tier: "free", creditUntil: null }, NOW), false);
+    const person = (tier: "paid" | "free", creditUntil: Date | null) => ({
+      tier,
+      creditUntil,
+      stripeSubscriptionStatus: tier === "paid" ? "active" : null,
+      stripePastDueSince: null,
+    });
+    assert.equal(hasPaidAccess(person("paid", null), NOW, GRACE_DAYS), true);
+    assert.equal(hasPaidAccess(person("free", plus(1)), NOW, GRACE_DAYS), true);
+    assert.equal(hasPaidAccess(person("free", NOW), NOW, GRACE_DAYS), false);
+    assert.equal(hasPaidAccess(person("free", null), NOW, GRACE_DAYS), false);
     assert.equal(creditDaysLeft({ creditUntil: null }, NOW), 0);
     assert.equal(creditDaysLeft({ creditUntil: plus(-1) }, NOW), 0);
     assert.equal(

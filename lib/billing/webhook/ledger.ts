@@ -9,12 +9,13 @@
  * so it does not retry in vain — an operator replays it. If the database or Stripe fails, the
  * whole transaction rolls back and Stripe gets a 5xx, so it delivers again.
  */
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import { z } from "zod";
 import type { Services } from "../../services.ts";
 import type { Queryable, Tx } from "../../db/client.ts";
 import { withSavepoint, withTransaction } from "../../db/client.ts";
 import { isDatabaseFailure } from "../../db/errors.ts";
+import { isTransientStripeFailure } from "../stripe_calls.ts";
 import { parseEnvelope, type StripeEventEnvelope } from "./verify.ts";
 import { EVENT_HANDLERS } from "./handlers/mod.ts";
 
@@ -23,24 +24,53 @@ export const STORED_PAYLOAD_MAX_CHARS = 16 * 1024;
 
 export type EventOutcome = "ok" | "duplicate" | "ignored" | "handler_error";
 
-type LedgerServices = Pick<Services, "db" | "log" | "now" | "stripe">;
+type LedgerServices = Pick<Services, "db" | "log" | "now" | "stripe" | "jobs">;
 
-/** Record a verified event and apply it, unless it was already recorded. */
+/**
+ * Record a verified event and apply it, unless it was already recorded. What the handler needs
+ * from Stripe is fetched first, outside the transaction; afterwards, jobs the event enqueued are
+ * started.
+ */
 export async function processStripeEvent(
   services: LedgerServices,
   event: StripeEventEnvelope,
   rawBody: string,
 ): Promise<EventOutcome> {
   const { log } = services;
+  const prepared = await prepare(event, services);
   const outcome = await withTransaction(services.db, async (tx) => {
     if (!await recordDelivery(tx, event, rawBody, services.now())) return "duplicate" as const;
-    return await applyRecordedEvent(tx, event, services);
+    return await applyRecordedEvent(tx, event, prepared, services);
   });
   const fields = { event_id: event.id, type: event.type };
   if (outcome === "duplicate") log.info("stripe.duplicate_delivery", fields);
   else if (outcome === "ignored") log.info("stripe.event_unhandled", fields);
-  else if (outcome === "ok") log.info("stripe.processed", fields);
+  else if (outcome === "ok") {
+    log.info("stripe.processed", fields);
+    void services.jobs.wake();
+  }
   return outcome;
+}
+
+type Prepared = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * Run the handler's `prepare`. Stripe or the database failing is thrown (the delivery answers
+ * 5xx and nothing is stored); a failure of the event's own data is kept for the handler's turn,
+ * where it is recorded like any handler error.
+ */
+async function prepare(
+  event: StripeEventEnvelope,
+  services: Pick<Services, "db" | "stripe">,
+): Promise<Prepared> {
+  const handler = EVENT_HANDLERS.get(event.type);
+  if (!handler?.prepare) return { ok: true, value: undefined };
+  try {
+    return { ok: true, value: await handler.prepare(event, services) };
+  } catch (error) {
+    if (isInfrastructureFailure(error)) throw error;
+    return { ok: false, error };
+  }
 }
 
 /**
@@ -72,10 +102,11 @@ export async function markProcessed(tx: Tx, eventId: string, at: Date): Promise<
  * Run an event's handler inside `tx` for an audit row that exists and is locked, and record the
  * result on it. Shared by first delivery and operator replay.
  */
-export async function applyRecordedEvent(
+async function applyRecordedEvent(
   tx: Tx,
   event: StripeEventEnvelope,
-  services: Pick<Services, "log" | "now" | "stripe">,
+  prepared: Prepared,
+  services: Pick<Services, "log" | "now">,
 ): Promise<"ok" | "ignored" | "handler_error"> {
   const handler = EVENT_HANDLERS.get(event.type);
   if (!handler) {
@@ -83,10 +114,17 @@ export async function applyRecordedEvent(
     return "ignored";
   }
   try {
+    if (!prepared.ok) throw prepared.error;
     await withSavepoint(
       tx,
       (sp) =>
-        handler({ tx: sp, event, log: services.log, now: services.now(), stripe: services.stripe }),
+        handler.apply({
+          tx: sp,
+          event,
+          log: services.log,
+          now: services.now(),
+          prepared: prepared.value,
+        }),
     );
   } catch (error) {
     if (isInfrastructureFailure(error)) throw error;
@@ -105,10 +143,7 @@ export async function applyRecordedEvent(
  * as a 5xx, so it delivers the event again later.
  */
 export function isInfrastructureFailure(error: unknown): boolean {
-  // Stripe unreachable or failing on its side: worth asking again later.
-  if (error instanceof Stripe.errors.StripeConnectionError) return true;
-  if (error instanceof Stripe.errors.StripeAPIError) return true;
-  return isDatabaseFailure(error);
+  return isTransientStripeFailure(error) || isDatabaseFailure(error);
 }
 
 function describe(error: unknown): string {
@@ -142,7 +177,8 @@ export async function replayStripeEvent(
     ? await fetchFromStripe(services.stripe, eventId)
     : parseEnvelope(JSON.parse(row.payload));
 
-  return await withTransaction(services.db, async (tx) => {
+  const prepared = await prepare(event, services);
+  const outcome = await withTransaction(services.db, async (tx) => {
     const [locked] = await tx<{ processedAt: Date | null }[]>`
       select processed_at from stripe_events where event_id = ${eventId} for update`;
     if (locked.processedAt) {
@@ -150,10 +186,11 @@ export async function replayStripeEvent(
         `event ${eventId} was already processed at ${locked.processedAt.toISOString()}`,
       );
     }
-    const outcome = await applyRecordedEvent(tx, event, services);
-    services.log.info("stripe.replayed", { event_id: eventId, outcome });
-    return outcome;
+    return await applyRecordedEvent(tx, event, prepared, services);
   });
+  services.log.info("stripe.replayed", { event_id: eventId, outcome });
+  if (outcome === "ok") void services.jobs.wake();
+  return outcome;
 }
 
 async function fetchFromStripe(

@@ -14,7 +14,7 @@ export const WEBHOOK_PATH = "/api/stripe/webhook";
 export const WEBHOOK_MAX_BYTES = 1024 * 1024;
 
 export async function receiveStripeWebhook(
-  services: Pick<Services, "config" | "db" | "log" | "now" | "stripe">,
+  services: Pick<Services, "config" | "db" | "log" | "now" | "stripe" | "jobs">,
   rawBody: string,
   signature: string | null,
 ): Promise<EventOutcome> {

@@ -1,19 +1,33 @@
 /** What every event handler is given, and what they share. */
 import type Stripe from "stripe";
-import type { Tx } from "../../../db/client.ts";
+import type { Queryable, Tx } from "../../../db/client.ts";
 import type { Logger } from "../../../log.ts";
 import type { StripeEventEnvelope } from "../verify.ts";
 
-export interface EventContext {
+export interface EventContext<Prepared = unknown> {
   tx: Tx;
   event: StripeEventEnvelope;
   log: Logger;
   now: Date;
-  /** For asking Stripe what is current when events alone cannot tell; null if unavailable. */
+  /** What the handler's `prepare` fetched before the transaction opened. */
+  prepared: Prepared;
+}
+
+/** What `prepare` may use: the database for a quick look, and Stripe. */
+export interface PrepareServices {
+  db: Queryable;
   stripe: Stripe | null;
 }
 
-export type EventHandler = (ctx: EventContext) => Promise<void>;
+/**
+ * A handler: `apply` runs inside the webhook's transaction and never calls Stripe (it would hold
+ * the person's row lock and a connection while it waits); whatever it needs from Stripe,
+ * `prepare` fetches first, outside any transaction.
+ */
+export interface EventHandler<Prepared = unknown> {
+  prepare?(event: StripeEventEnvelope, services: PrepareServices): Promise<Prepared>;
+  apply(ctx: EventContext<Prepared>): Promise<void>;
+}
 
 /** Every handler logs the same line when the person an event is about has no account here. */
 export function personNotFound(ctx: EventContext, customerId: string | null | undefined): void {

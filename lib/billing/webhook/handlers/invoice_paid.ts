@@ -5,20 +5,25 @@
 import { convertReferral } from "../../../referrals/conversion.ts";
 import { lockPerson } from "../../entitlement.ts";
 import { InvoiceObject } from "./objects.ts";
-import { type EventContext, personNotFound } from "./context.ts";
+import { type EventHandler, personNotFound } from "./context.ts";
 
-export async function invoicePaid(ctx: EventContext): Promise<void> {
-  const invoice = InvoiceObject.parse(ctx.event.data.object);
-  if (invoice.amount_paid === 0) return;
-  const user = await lockPerson(ctx.tx, { customerId: invoice.customer });
-  if (!user) return personNotFound(ctx, invoice.customer);
-  const conversion = await convertReferral(ctx.tx, user, { eventId: ctx.event.id, now: ctx.now });
-  if (conversion) {
-    ctx.log.info("referral.converted", {
-      event_id: ctx.event.id,
-      referral_id: conversion.referralId,
-      buyer_id: user.id,
-      referrer_id: conversion.referrerId,
+export const invoicePaid: EventHandler = {
+  async apply(ctx) {
+    const invoice = InvoiceObject.parse(ctx.event.data.object);
+    if (invoice.amount_paid === 0) return;
+    const user = await lockPerson(ctx.tx, { customerId: invoice.customer });
+    if (!user) return personNotFound(ctx, invoice.customer);
+    const conversion = await convertReferral(ctx.tx, user, {
+      eventId: ctx.event.id,
+      now: ctx.now,
     });
-  }
-}
+    if (conversion) {
+      ctx.log.info("referral.converted", {
+        event_id: ctx.event.id,
+        referral_id: conversion.referralId,
+        buyer_id: user.id,
+        referrer_id: conversion.referrerId,
+      });
+    }
+  },
+};

@@ -1,20 +1,20 @@
 /**
  * One handler per Stripe event type, each in its own module named after it, registered here.
- * A handler runs inside the webhook's transaction (under a savepoint) and is given an
- * `EventContext`; what it reads from the event is validated first (`objects.ts`), so a malformed
- * event is a handler error, never a half-applied change.
+ * A handler's `apply` runs inside the webhook's transaction (under a savepoint); what it needs
+ * from Stripe its `prepare` fetches before (`context.ts`). What it reads from the event is
+ * validated first (`objects.ts`), so a malformed event is a handler error, never a half-applied
+ * change.
  */
-import type { EventContext, EventHandler } from "./context.ts";
+import type { EventHandler } from "./context.ts";
 import { checkoutSessionCompleted } from "./checkout_session_completed.ts";
 import { customerSubscriptionCreated } from "./customer_subscription_created.ts";
 import { customerSubscriptionUpdated } from "./customer_subscription_updated.ts";
 import { customerSubscriptionDeleted } from "./customer_subscription_deleted.ts";
 import { invoicePaid } from "./invoice_paid.ts";
+import { customerDeleted } from "./customer_deleted.ts";
 
 /** Recorded in the audit table; nothing else changes. */
-function recordOnly(_ctx: EventContext): Promise<void> {
-  return Promise.resolve();
-}
+const recordOnly: EventHandler = { apply: () => Promise.resolve() };
 
 /**
  * A Map, not an object literal: the event type comes from outside, and a plain object would
@@ -26,6 +26,7 @@ export const EVENT_HANDLERS: ReadonlyMap<string, EventHandler> = new Map([
   ["customer.subscription.updated", customerSubscriptionUpdated],
   ["customer.subscription.deleted", customerSubscriptionDeleted],
   ["invoice.paid", invoicePaid],
+  ["customer.deleted", customerDeleted],
   ["invoice.payment_failed", recordOnly],
   ["charge.refunded", recordOnly],
 ]);

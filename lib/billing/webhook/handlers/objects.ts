@@ -8,22 +8,44 @@ const reference = z.union([stripeId, z.object({ id: stripeId })]).transform((ref
 );
 const unixSeconds = z.number().int().nonnegative();
 
+/** A subscription item's price: the id, or the object with what it charges. */
+const ItemPrice = z.union([
+  stripeId.transform((id) => ({ id, unitAmount: null, currency: null })),
+  z.object({
+    id: stripeId,
+    unit_amount: z.number().int().nonnegative().nullable().optional(),
+    currency: z.string().min(3).max(3).optional(),
+  }).transform((price) => ({
+    id: price.id,
+    unitAmount: price.unit_amount ?? null,
+    currency: price.currency ?? null,
+  })),
+]);
+
 export const SubscriptionObject = z.object({
   id: stripeId,
   customer: reference,
   status: z.string().min(1),
+  created: unixSeconds.optional(),
   trial_end: unixSeconds.nullable().optional(),
   cancel_at_period_end: z.boolean().optional(),
   items: z.object({
-    data: z.array(z.object({ price: reference.nullable().optional() })),
+    data: z.array(z.object({
+      id: stripeId.optional(),
+      price: ItemPrice.nullable().optional(),
+      quantity: z.number().int().nonnegative().nullable().optional(),
+      current_period_end: unixSeconds.nullable().optional(),
+    })),
   }).optional(),
 });
+export type SubscriptionObject = z.infer<typeof SubscriptionObject>;
 
 export const CheckoutSessionObject = z.object({
   id: stripeId,
   client_reference_id: z.string().nullable().optional(),
   customer: reference.nullable().optional(),
   subscription: reference.nullable().optional(),
+  payment_status: z.string().optional(),
 });
 
 export const InvoiceObject = z.object({
@@ -36,3 +58,5 @@ export const InvoiceObject = z.object({
       .optional(),
   }).nullable().optional(),
 });
+
+export const CustomerObject = z.object({ id: stripeId });

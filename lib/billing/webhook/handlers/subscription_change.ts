@@ -1,76 +1,85 @@
 /**
  * What the three `customer.subscription.*` events share: validate the subscription, lock its
- * person, record the state if it is newer than what we know, and project it onto the person.
+ * person, record the state if it is newer than what we know, cancel a second live subscription,
+ * and recompute what the person has.
  */
-import type { z } from "zod";
 import {
   recordedAt,
   recordSubscription,
   type SubscriptionChange,
   type SubscriptionSnapshot,
 } from "../../subscriptions.ts";
-import { lockPerson, projectSubscription } from "../../entitlement.ts";
+import { lockPerson, refreshPerson } from "../../entitlement.ts";
+import { resolveDuplicates } from "../../duplicates.ts";
 import { SubscriptionObject } from "./objects.ts";
-import { type EventContext, type EventHandler, personNotFound } from "./context.ts";
+import { type EventHandler, personNotFound, type PrepareServices } from "./context.ts";
+import type { StripeEventEnvelope } from "../verify.ts";
 
-export function subscriptionChange(change: SubscriptionChange): EventHandler {
-  return async (ctx) => {
-    const subscription = SubscriptionObject.parse(ctx.event.data.object);
-    const user = await lockPerson(ctx.tx, { customerId: subscription.customer });
-    if (!user) return personNotFound(ctx, subscription.customer);
-    const eventCreatedAt = new Date(ctx.event.created * 1000);
-    const snapshot = await settledSnapshot(ctx, subscription, change, eventCreatedAt);
-    const stored = await recordSubscription(ctx.tx, user.id, snapshot, change, eventCreatedAt);
-    if (!stored) {
-      ctx.log.info("stripe.stale_event", {
+export function subscriptionChange(change: SubscriptionChange): EventHandler<SubscriptionSnapshot> {
+  return {
+    prepare: (event, services) => settledSnapshot(event, services, change),
+    async apply(ctx) {
+      const snapshot = ctx.prepared;
+      const { customer } = SubscriptionObject.parse(ctx.event.data.object);
+      const user = await lockPerson(ctx.tx, { customerId: customer });
+      if (!user) return personNotFound(ctx, customer);
+      const eventCreatedAt = new Date(ctx.event.created * 1000);
+      const stored = await recordSubscription(ctx.tx, user.id, snapshot, change, eventCreatedAt);
+      if (!stored) {
+        ctx.log.info("stripe.stale_event", {
+          event_id: ctx.event.id,
+          subscription_id: snapshot.id,
+          reason: "an equal or newer state is already recorded, or the subscription ended",
+        });
+        return;
+      }
+      await resolveDuplicates(ctx.tx, user.id, ctx.now, ctx.log);
+      await refreshPerson(ctx.tx, user.id);
+      ctx.log.info("stripe.subscription_applied", {
         event_id: ctx.event.id,
-        subscription_id: subscription.id,
-        reason: "an equal or newer state is already recorded, or the subscription ended",
+        user_id: user.id,
+        subscription_id: snapshot.id,
+        status: snapshot.status,
       });
-      return;
-    }
-    const effect = await projectSubscription(ctx.tx, user, snapshot, change);
-    ctx.log.info("stripe.subscription_applied", {
-      event_id: ctx.event.id,
-      user_id: user.id,
-      subscription_id: subscription.id,
-      status: snapshot.status,
-      effect,
-    });
+    },
   };
 }
 
 /**
- * Two updates stamped with the same second cannot be ordered by their events (Stripe delivers
- * them in any order): then ask Stripe for the subscription as it is now.
+ * The subscription as the event says — unless the state we recorded came from an event of the
+ * same second, which cannot be ordered against this one (Stripe delivers them in any order):
+ * then as Stripe says it is now. Asked before the transaction opens.
  */
 async function settledSnapshot(
-  ctx: EventContext,
-  subscription: z.infer<typeof SubscriptionObject>,
+  event: StripeEventEnvelope,
+  services: PrepareServices,
   change: SubscriptionChange,
-  eventCreatedAt: Date,
 ): Promise<SubscriptionSnapshot> {
-  if (
-    change === "updated" && ctx.stripe &&
-    await recordedAt(ctx.tx, subscription.id, eventCreatedAt)
-  ) {
-    const current = SubscriptionObject.parse(
-      await ctx.stripe.subscriptions.retrieve(subscription.id),
-    );
-    return snapshotOf(current, change);
+  const subscription = SubscriptionObject.parse(event.data.object);
+  const sameSecond = change === "updated" && services.stripe &&
+    await recordedAt(services.db, subscription.id, new Date(event.created * 1000));
+  if (sameSecond) {
+    const current = await services.stripe!.subscriptions.retrieve(subscription.id);
+    return snapshotOf(SubscriptionObject.parse(current), change);
   }
   return snapshotOf(subscription, change);
 }
 
-function snapshotOf(
-  subscription: z.infer<typeof SubscriptionObject>,
+export function snapshotOf(
+  subscription: SubscriptionObject,
   change: SubscriptionChange,
 ): SubscriptionSnapshot {
+  const item = subscription.items?.data[0];
+  const seconds = (value: number | null | undefined) => value ? new Date(value * 1000) : null;
   return {
     id: subscription.id,
     status: change === "deleted" ? "canceled" : subscription.status,
-    trialEnd: subscription.trial_end ? new Date(subscription.trial_end * 1000) : null,
+    startedAt: seconds(subscription.created),
+    trialEnd: seconds(subscription.trial_end),
+    currentPeriodEnd: seconds(item?.current_period_end),
     cancelAtPeriodEnd: subscription.cancel_at_period_end ?? false,
-    priceId: subscription.items?.data[0]?.price ?? null,
+    priceId: item?.price?.id ?? null,
+    amount: item?.price?.unitAmount == null ? null : item.price.unitAmount * (item.quantity ?? 1),
+    currency: item?.price?.currency ?? null,
   };
 }

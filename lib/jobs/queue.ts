@@ -1,0 +1,125 @@
+/**
+ * Durable jobs in PostgreSQL: work that must happen because of a committed change — a Stripe
+ * call, an email — written in the same transaction as the change, so it is never lost and never
+ * done for a change that rolled back.
+ *
+ * Each job has a `(kind, key)` that names its trigger, unique, so the same trigger (an event
+ * Stripe delivers five times, two instances racing) makes one job. A runner claims a due job in
+ * one statement (`FOR UPDATE SKIP LOCKED`, so two runners never take the same one) together with
+ * a lease; it does the work outside any transaction and then marks it done, or schedules the
+ * next attempt with backoff, or — after the last attempt — leaves it failed for an operator to
+ * see and retry. A runner that dies lets its lease lapse and the job is taken again, so every
+ * job's work must be safe to do twice (Stripe idempotency keys, a record of each email sent).
+ * One statement per step and no session state: it works through a transaction-mode pooler.
+ */
+import type { Queryable, Tx } from "../db/client.ts";
+
+export interface NewJob {
+  kind: string;
+  key: string;
+  payload?: Record<string, unknown>;
+  /** Not before this moment (default: at once). */
+  runAt?: Date;
+  maxAttempts?: number;
+}
+
+export interface Job {
+  id: number;
+  kind: string;
+  key: string;
+  payload: Record<string, unknown>;
+  runAt: Date;
+  attempts: number;
+  maxAttempts: number;
+  lockedUntil: Date | null;
+  lastError: string | null;
+  doneAt: Date | null;
+  failedAt: Date | null;
+  createdAt: Date;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 10;
+
+/** Enqueue inside the caller's transaction; false when this trigger already made its job. */
+export async function enqueue(tx: Tx, job: NewJob, now: Date): Promise<boolean> {
+  const rows = await tx`
+    insert into jobs (kind, key, payload, run_at, max_attempts, created_at)
+    values (${job.kind}, ${job.key}, ${tx.json((job.payload ?? {}) as Parameters<Tx["json"]>[0])},
+            ${job.runAt ?? now}, ${job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS}, ${now})
+    on conflict (kind, key) do nothing
+    returning id`;
+  return rows.length > 0;
+}
+
+/** Take the next due job for `leaseSeconds`, or null when none is due. */
+export async function claimDueJob(
+  db: Queryable,
+  now: Date,
+  leaseSeconds: number,
+): Promise<Job | null> {
+  const leaseEnd = new Date(now.getTime() + leaseSeconds * 1000);
+  const [job] = await db<Job[]>`
+    update jobs set locked_until = ${leaseEnd}, attempts = attempts + 1
+    where id = (
+      select id from jobs
+      where done_at is null and failed_at is null and run_at <= ${now}
+        and (locked_until is null or locked_until < ${now})
+      order by run_at, id
+      limit 1
+      for update skip locked)
+    returning *`;
+  return job ?? null;
+}
+
+/**
+ * Mark a claimed job done. Ignored when the lease lapsed and another runner took the job since
+ * (its attempt count moved on): that runner settles it.
+ */
+export async function markDone(db: Queryable, job: Job, now: Date): Promise<void> {
+  await db`
+    update jobs set done_at = ${now}, locked_until = null, last_error = null
+    where id = ${job.id} and attempts = ${job.attempts}`;
+}
+
+/** After a failed attempt: try again at `retryAt`, or — after the last attempt — fail for good. */
+export async function markAttemptFailed(
+  db: Queryable,
+  job: Job,
+  error: string,
+  now: Date,
+  retryAt: Date,
+): Promise<"retry" | "failed"> {
+  const last = job.attempts >= job.maxAttempts;
+  await db`
+    update jobs set locked_until = null, last_error = ${error.slice(0, 2000)},
+      failed_at = ${last ? now : null}, run_at = ${last ? job.runAt : retryAt}
+    where id = ${job.id} and attempts = ${job.attempts}`;
+  return last ? "failed" : "retry";
+}
+
+/** The wait before attempt `attempts + 1`: 30 s, doubling, at most 6 hours. */
+export function backoffSeconds(attempts: number): number {
+  return Math.min(30 * 2 ** Math.max(0, attempts - 1), 6 * 3600);
+}
+
+/** Jobs for operators, newest first: all, or only those that failed for good. */
+export async function listJobs(
+  db: Queryable,
+  filter: { failedOnly: boolean; kind: string | null; limit: number },
+): Promise<Job[]> {
+  return await db<Job[]>`
+    select * from jobs
+    where (${filter.failedOnly} = false or failed_at is not null)
+      and (${filter.kind}::text is null or kind = ${filter.kind})
+    order by created_at desc, id desc
+    limit ${filter.limit}`;
+}
+
+/** Give a failed job a fresh set of attempts, starting now; false when it is not failed. */
+export async function retryFailedJob(db: Queryable, id: number, now: Date): Promise<boolean> {
+  const rows = await db`
+    update jobs set failed_at = null, attempts = 0, run_at = ${now}, locked_until = null
+    where id = ${id} and failed_at is not null
+    returning id`;
+  return rows.length > 0;
+}

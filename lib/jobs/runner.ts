@@ -1,0 +1,98 @@
+/**
+ * Running due jobs, in any instance: promptly when woken after a commit that enqueued work, and
+ * on a schedule — a timer in a long-running server, `Deno.cron` where the platform runs it (Deno
+ * Deploy stops idle isolates, but it runs cron handlers) — so that nothing depends on one process.
+ */
+import type { Services } from "../services.ts";
+import { backoffSeconds, claimDueJob, type Job, markAttemptFailed, markDone } from "./queue.ts";
+
+/** What a job's work is given; its `job.key` and `job.payload` say what to do. */
+export type JobServices = Pick<Services, "config" | "db" | "log" | "now" | "stripe" | "mailer">;
+export type JobHandler = (services: JobServices, job: Job) => Promise<void>;
+
+/** How long a claimed job is a runner's before another may take it (a runner that died). */
+export const LEASE_SECONDS = 120;
+
+export interface JobRunner {
+  /** Run every due job now (after a commit that enqueued one); resolves when none is left. */
+  wake(): Promise<void>;
+  /** Run due jobs on a schedule as well, until `stop()`. */
+  start(options: { intervalMs: number }): void;
+  stop(): Promise<void>;
+}
+
+export function createJobRunner(
+  services: JobServices,
+  handlers: Readonly<Record<string, JobHandler>>,
+): JobRunner {
+  let running: Promise<void> | null = null;
+  let again = false;
+  let timer: ReturnType<typeof setInterval> | undefined;
+
+  async function runOne(job: Job): Promise<void> {
+    const handler = handlers[job.kind];
+    const fields = { job_id: job.id, kind: job.kind, key: job.key, attempt: job.attempts };
+    try {
+      if (!handler) throw new Error(`no handler for jobs of kind "${job.kind}"`);
+      await handler(services, job);
+      await markDone(services.db, job, services.now());
+      services.log.info("job.done", fields);
+    } catch (error) {
+      const now = services.now();
+      const retryAt = new Date(now.getTime() + backoffSeconds(job.attempts) * 1000);
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const outcome = await markAttemptFailed(services.db, job, message, now, retryAt);
+      if (outcome === "failed") services.log.error("job.failed", { ...fields, error });
+      else services.log.warn("job.retry", { ...fields, error, retry_at: retryAt.toISOString() });
+    }
+  }
+
+  async function drain(): Promise<void> {
+    do {
+      again = false;
+      for (;;) {
+        const job = await claimDueJob(services.db, services.now(), LEASE_SECONDS);
+        if (!job) break;
+        await runOne(job);
+      }
+    } while (again);
+  }
+
+  function wake(): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = drain()
+      .catch((error) => services.log.error("job.runner_failed", { error }))
+      .finally(() => running = null);
+    return running;
+  }
+
+  return {
+    wake,
+    start({ intervalMs }) {
+      timer ??= setInterval(() => void wake(), intervalMs);
+    },
+    async stop() {
+      clearInterval(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}
+
+/**
+ * Where the platform runs cron handlers (Deno Deploy, which may stop an idle isolate and so its
+ * timers), run due jobs every minute too. Deno Deploy wants crons registered while the main
+ * module evaluates, before anything else is awaited; elsewhere `Deno.cron` does not exist and
+ * this does nothing.
+ */
+export function runJobsOnCron(wake: () => Promise<void>): boolean {
+  const cron =
+    (Deno as { cron?: (name: string, schedule: string, fn: () => Promise<void>) => void })
+      .cron;
+  if (typeof cron !== "function") return false;
+  cron("read.markets due jobs", "* * * * *", wake);
+  return true;
+}
