@@ -3,7 +3,7 @@ import { createTestApp } from "../helpers/app.ts";
 import { startSmtpSink } from "../helpers/smtp.ts";
 
 Deno.test("with EMAIL_TRANSPORT=smtp the sign-in link arrives by real SMTP, not in the log", async () => {
-  const sink = startSmtpSink();
+  const sink = await startSmtpSink();
   const app = await createTestApp({
     env: {
       EMAIL_TRANSPORT: "smtp",
@@ -30,14 +30,14 @@ Deno.test("with EMAIL_TRANSPORT=smtp the sign-in link arrives by real SMTP, not 
     assert.ok(!app.logs.lines.join("\n").includes("token="), "no token anywhere in the log");
   } finally {
     await app.close();
-    sink.close();
+    await sink.close();
   }
 });
 
 Deno.test("when the mail server is down the request fails visibly and can be retried", async () => {
-  const sink = startSmtpSink();
+  const sink = await startSmtpSink();
   const url = sink.url;
-  sink.close();
+  await sink.close();
   const app = await createTestApp({ env: { EMAIL_TRANSPORT: "smtp", SMTP_URL: url } });
   try {
     const response = await app.fetch("/api/auth/login", {

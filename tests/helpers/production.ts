@@ -18,7 +18,14 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 /** Source files and packages only development uses; production must run without them. */
 export const DEVELOPMENT_ONLY = {
   files: ["dev.ts", "lib/web/build.ts", "lib/db/embedded.ts", "lib/stripe_simulator", "tests"],
-  packages: ["esbuild", "@esbuild", "@electric-sql", "playwright-core"],
+  packages: [
+    "esbuild",
+    "@esbuild",
+    "@electric-sql",
+    "playwright-core",
+    "smtp-server",
+    "mailparser",
+  ],
 };
 
 /**

@@ -28,7 +28,7 @@ async function productionFixture(options: { migrate: boolean }) {
   const dir = await deployableCopy();
   const db = await createTestDatabase({ migrate: options.migrate });
   const { sim, close: closeStripe } = await startSimulatedStripe();
-  const smtp = startSmtpSink();
+  const smtp = await startSmtpSink();
   const started: ProductionProcess[] = [];
   const env = (extra: Record<string, string> = {}) => ({
     APP_ENV: "production",
@@ -56,7 +56,7 @@ async function productionFixture(options: { migrate: boolean }) {
     },
     async close() {
       await Promise.all(started.map((app) => app.kill()));
-      smtp.close();
+      await smtp.close();
       await closeStripe();
       await db.close();
       await Deno.remove(dir, { recursive: true });

@@ -94,7 +94,7 @@ Deno.test("cookies in development: HttpOnly, SameSite=Lax, Path=/, not Secure", 
 });
 
 Deno.test("cookies in production: the same flags, and Secure", async () => {
-  const sink = startSmtpSink();
+  const sink = await startSmtpSink();
   const app = await createTestApp({
     env: {
       APP_ENV: "production",
@@ -125,6 +125,6 @@ Deno.test("cookies in production: the same flags, and Secure", async () => {
     await page.body?.cancel();
   } finally {
     await app.close();
-    sink.close();
+    await sink.close();
   }
 });
