@@ -19,17 +19,18 @@ import * as $14 from "./routes/api/stripe/portal.ts";
 import * as $15 from "./routes/api/stripe/webhook.ts";
 import * as $16 from "./routes/auth/verify.tsx";
 import * as $17 from "./routes/billing/card.ts";
-import * as $18 from "./routes/healthz.ts";
-import * as $19 from "./routes/index.tsx";
-import * as $20 from "./routes/login.tsx";
-import * as $21 from "./routes/logout.ts";
-import * as $22 from "./routes/pricing.tsx";
-import * as $23 from "./routes/r/[code].ts";
-import * as $24 from "./routes/referrals.tsx";
-import * as $25 from "./islands/BillingPortalButton.tsx";
-import * as $26 from "./islands/CheckoutPicker.tsx";
-import * as $27 from "./islands/CopyLink.tsx";
-import * as $28 from "./islands/ReferralCalculator.tsx";
+import * as $18 from "./routes/dev/notices.tsx";
+import * as $19 from "./routes/healthz.ts";
+import * as $20 from "./routes/index.tsx";
+import * as $21 from "./routes/login.tsx";
+import * as $22 from "./routes/logout.ts";
+import * as $23 from "./routes/pricing.tsx";
+import * as $24 from "./routes/r/[code].ts";
+import * as $25 from "./routes/referrals.tsx";
+import * as $26 from "./islands/BillingPortalButton.tsx";
+import * as $27 from "./islands/CheckoutPicker.tsx";
+import * as $28 from "./islands/CopyLink.tsx";
+import * as $29 from "./islands/ReferralCalculator.tsx";
 
 const manifest: Manifest = {
   routes: {
@@ -51,19 +52,20 @@ const manifest: Manifest = {
     "./routes/api/stripe/webhook.ts": $15,
     "./routes/auth/verify.tsx": $16,
     "./routes/billing/card.ts": $17,
-    "./routes/healthz.ts": $18,
-    "./routes/index.tsx": $19,
-    "./routes/login.tsx": $20,
-    "./routes/logout.ts": $21,
-    "./routes/pricing.tsx": $22,
-    "./routes/r/[code].ts": $23,
-    "./routes/referrals.tsx": $24,
+    "./routes/dev/notices.tsx": $18,
+    "./routes/healthz.ts": $19,
+    "./routes/index.tsx": $20,
+    "./routes/login.tsx": $21,
+    "./routes/logout.ts": $22,
+    "./routes/pricing.tsx": $23,
+    "./routes/r/[code].ts": $24,
+    "./routes/referrals.tsx": $25,
   },
   islands: {
-    "./islands/BillingPortalButton.tsx": $25,
-    "./islands/CheckoutPicker.tsx": $26,
-    "./islands/CopyLink.tsx": $27,
-    "./islands/ReferralCalculator.tsx": $28,
+    "./islands/BillingPortalButton.tsx": $26,
+    "./islands/CheckoutPicker.tsx": $27,
+    "./islands/CopyLink.tsx": $28,
+    "./islands/ReferralCalculator.tsx": $29,
   },
 };
 

@@ -140,6 +140,7 @@ async function assertSameStatements(app: TestApp, [first, second]: Delivery[]) {
     await traced`select 1`;
     statements.length = 0;
     const services = {
+      config: app.config,
       db: traced,
       log: QUIET,
       now: () => new Date(),

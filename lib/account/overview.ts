@@ -5,7 +5,7 @@
  */
 import type { Services } from "../services.ts";
 import type { User } from "../auth/users.ts";
-import type { Cadence } from "../billing/plans.ts";
+import { type Cadence, cadenceOf } from "../billing/plans.ts";
 import { liveSubscriptionOf } from "../billing/manage.ts";
 import { hasHadSubscription } from "../billing/subscriptions.ts";
 import { creditDaysLeft } from "../referrals/credits.ts";
@@ -104,11 +104,4 @@ function planOf(
     default:
       return { kind: "no_access", cadence, status: subscription.status };
   }
-}
-
-function cadenceOf(config: Pick<Services["config"], "stripe">, priceId: string | null) {
-  if (!priceId) return null;
-  if (priceId === config.stripe.priceMonthly) return "monthly" as const;
-  if (priceId === config.stripe.priceAnnual) return "annual" as const;
-  return null;
 }

@@ -31,6 +31,7 @@ export const USAGE = [
   "                                                    add days of paid access",
   "  jobs [--failed] [--kind <kind>] [--limit <n>]     durable jobs (newest first)",
   "  retry-job <id>                                    run a failed job again, from its first attempt",
+  "  notices <email>                                   the notices a person was sent",
   "  portal-config                                     create or update the Customer Portal's",
   "                                                    configuration (no plan switching); prints its id",
 ];
@@ -56,6 +57,8 @@ export async function runAdminCommand(
         return await retryJob(services, rest);
       case "portal-config":
         return await portalConfig(services, rest);
+      case "notices":
+        return await notices(services, rest);
       default:
         return fail(command ? `unknown command "${command}"` : "no command given", ...USAGE);
     }
@@ -247,5 +250,24 @@ async function portalConfig(services: AdminServices, args: string[]): Promise<Co
       `${created ? "created" : "updated"} portal configuration ${id}`,
       `set STRIPE_PORTAL_CONFIGURATION=${id}`,
     ],
+  };
+}
+
+async function notices(services: AdminServices, args: string[]): Promise<CommandResult> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  if (positionals.length !== 1) throw new UsageError("notices takes exactly one email address");
+  const person = await findUserByEmail(services.db, positionals[0]);
+  if (!person) throw new UsageError(`no account for ${positionals[0]}`);
+  const sent = await services.db<
+    { kind: string; trigger: string; sentAt: Date; toAddress: string; messageId: string | null }[]
+  >`
+    select kind, trigger, sent_at, to_address, message_id from notices
+    where user_id = ${person.id} order by sent_at desc, id desc`;
+  if (sent.length === 0) return { code: 0, lines: ["no notices"] };
+  return {
+    code: 0,
+    lines: sent.map((n) =>
+      `${n.sentAt.toISOString()}  ${n.kind}  ${n.trigger}  to ${n.toAddress}  ${n.messageId ?? ""}`
+    ),
   };
 }

@@ -22,3 +22,11 @@ export function priceFor(config: Config, cadence: Cadence): string {
   }
   return price;
 }
+
+/** The plan a Stripe price is, or null for a price this app does not sell. */
+export function cadenceOf(config: Pick<Config, "stripe">, priceId: string | null): Cadence | null {
+  if (!priceId) return null;
+  if (priceId === config.stripe.priceMonthly) return "monthly";
+  if (priceId === config.stripe.priceAnnual) return "annual";
+  return null;
+}

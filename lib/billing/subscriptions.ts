@@ -28,6 +28,8 @@ export interface SubscriptionSnapshot {
   priceId: string | null;
   amount: number | null;
   currency: string | null;
+  /** Why it was cancelled, as Stripe says (`cancellation_requested`…), when it was. */
+  cancellationReason: string | null;
 }
 
 export type SubscriptionChange = "created" | "updated" | "deleted";

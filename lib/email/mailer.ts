@@ -1,14 +1,24 @@
 /**
- * Outgoing email. `log` (development) writes the sign-in link to the log as `auth.magic_link`;
- * `smtp` sends real mail through nodemailer. Production requires `smtp` (see config).
+ * Outgoing email. `log` (development) writes each message's subject and links to the log (the
+ * sign-in link as `auth.magic_link`, with field `url`); `smtp` sends real mail through
+ * nodemailer. Production requires `smtp` (see config).
  */
 import nodemailer from "nodemailer";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { brand } from "../brand.ts";
 
+export interface OutgoingMail {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
 export interface Mailer {
   sendSignInLink(to: string, url: string, validMinutes: number): Promise<void>;
+  /** Send one message; resolves with the transport's message id. */
+  send(mail: OutgoingMail): Promise<string>;
 }
 
 export function createMailer(config: Config, log: Logger): Mailer {
@@ -18,6 +28,16 @@ export function createMailer(config: Config, log: Logger): Mailer {
         log.info("auth.magic_link", { to, url });
         return Promise.resolve();
       },
+      send(mail) {
+        const messageId = `<${crypto.randomUUID()}@log.${brand.name}>`;
+        log.info("email.logged", {
+          to: mail.to,
+          subject: mail.subject,
+          links: [...mail.text.matchAll(/https?:\/\/\S+/g)].map((m) => m[0]),
+          message_id: messageId,
+        });
+        return Promise.resolve(messageId);
+      },
     };
   }
   const transport = nodemailer.createTransport(config.email.smtpUrl!);
@@ -26,6 +46,10 @@ export function createMailer(config: Config, log: Logger): Mailer {
       const message = signInMessage(url, validMinutes);
       await transport.sendMail({ from: config.email.from, to, ...message });
       log.info("auth.sign_in_email_sent", { transport: "smtp" });
+    },
+    async send(mail) {
+      const sent = await transport.sendMail({ from: config.email.from, ...mail });
+      return sent.messageId;
     },
   };
 }

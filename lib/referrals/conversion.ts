@@ -6,7 +6,8 @@
  */
 import type { Tx } from "../db/client.ts";
 import { REFERRAL_CREDIT_DAYS } from "../referral_terms.ts";
-import { grantCredit } from "./credits.ts";
+import { type CreditReason, grantCredit } from "./credits.ts";
+import { enqueueNotice } from "../notices/send.ts";
 
 export interface Conversion {
   referralId: number;
@@ -28,14 +29,22 @@ export async function convertReferral(
     referralId: referral.id,
     stripeEventId: options.eventId,
   };
-  await grantCredit(tx, { ...common, userId: user.id, reason: "referral_buyer" }, options.now);
+  const sides: { userId: number; side: "buyer" | "referrer"; reason: CreditReason }[] = [
+    { userId: user.id, side: "buyer", reason: "referral_buyer" },
+  ];
   // A referrer who has since deleted their account does not stop the buyer's credit.
   if (referral.referrerId !== null) {
-    await grantCredit(
-      tx,
-      { ...common, userId: referral.referrerId, reason: "referral_referrer" },
-      options.now,
-    );
+    sides.push({ userId: referral.referrerId, side: "referrer", reason: "referral_referrer" });
+  }
+  for (const { userId, side, reason } of sides) {
+    const creditUntil = await grantCredit(tx, { ...common, userId, reason }, options.now);
+    // The referrer hears only that a friend subscribed, never who.
+    await enqueueNotice(tx, {
+      kind: "referral_reward",
+      userId,
+      trigger: `${referral.id}:${side}`,
+      data: { days: REFERRAL_CREDIT_DAYS, creditUntil: creditUntil.toISOString(), side },
+    }, options.now);
   }
   return { referralId: referral.id, referrerId: referral.referrerId };
 }

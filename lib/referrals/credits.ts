@@ -6,6 +6,10 @@
 import type { Queryable, Tx } from "../db/client.ts";
 import { DAY_MS, wholeDaysUntil } from "../time.ts";
 import { lockPerson, setCreditUntil } from "../billing/entitlement.ts";
+import { enqueueNotice } from "../notices/send.ts";
+
+/** How long before credit-only access ends the person is told. */
+export const CREDIT_ENDING_NOTICE_DAYS = 3;
 
 export type CreditReason = "referral_buyer" | "referral_referrer" | "admin_grant";
 
@@ -28,6 +32,14 @@ export async function grantCredit(tx: Tx, grant: CreditGrant, now: Date): Promis
   const startsAt = new Date(Math.max(now.getTime(), current.creditUntil?.getTime() ?? 0));
   const endsAt = new Date(startsAt.getTime() + grant.days * DAY_MS);
   await setCreditUntil(tx, grant.userId, endsAt);
+  // Three days before credit-only access ends, a warning (checked again when it is due).
+  await enqueueNotice(tx, {
+    kind: "credit_ending",
+    userId: grant.userId,
+    trigger: `${grant.userId}:${endsAt.toISOString()}`,
+    data: { creditUntil: endsAt.toISOString() },
+    runAt: new Date(endsAt.getTime() - CREDIT_ENDING_NOTICE_DAYS * DAY_MS),
+  }, now);
   await tx`
     insert into credit_grants (user_id, days, reason, referral_id, stripe_event_id, granted_at,
                                starts_at, ends_at, note)

@@ -24,7 +24,7 @@ export const STORED_PAYLOAD_MAX_CHARS = 16 * 1024;
 
 export type EventOutcome = "ok" | "duplicate" | "ignored" | "handler_error";
 
-type LedgerServices = Pick<Services, "db" | "log" | "now" | "stripe" | "jobs">;
+type LedgerServices = Pick<Services, "config" | "db" | "log" | "now" | "stripe" | "jobs">;
 
 /**
  * Record a verified event and apply it, unless it was already recorded. What the handler needs
@@ -106,7 +106,7 @@ async function applyRecordedEvent(
   tx: Tx,
   event: StripeEventEnvelope,
   prepared: Prepared,
-  services: Pick<Services, "log" | "now">,
+  services: Pick<Services, "config" | "log" | "now">,
 ): Promise<"ok" | "ignored" | "handler_error"> {
   const handler = EVENT_HANDLERS.get(event.type);
   if (!handler) {
@@ -120,6 +120,7 @@ async function applyRecordedEvent(
       (sp) =>
         handler.apply({
           tx: sp,
+          config: services.config,
           event,
           log: services.log,
           now: services.now(),

@@ -2,10 +2,12 @@
 import type Stripe from "stripe";
 import type { Queryable, Tx } from "../../../db/client.ts";
 import type { Logger } from "../../../log.ts";
+import type { Config } from "../../../config.ts";
 import type { StripeEventEnvelope } from "../verify.ts";
 
 export interface EventContext<Prepared = unknown> {
   tx: Tx;
+  config: Pick<Config, "stripe" | "pastDueGraceDays">;
   event: StripeEventEnvelope;
   log: Logger;
   now: Date;

@@ -12,6 +12,9 @@ import { customerSubscriptionUpdated } from "./customer_subscription_updated.ts"
 import { customerSubscriptionDeleted } from "./customer_subscription_deleted.ts";
 import { invoicePaid } from "./invoice_paid.ts";
 import { customerDeleted } from "./customer_deleted.ts";
+import { customerSubscriptionTrialWillEnd } from "./customer_subscription_trial_will_end.ts";
+import { invoiceUpcoming } from "./invoice_upcoming.ts";
+import { invoicePaymentFailed } from "./invoice_payment_failed.ts";
 
 /** Recorded in the audit table; nothing else changes. */
 const recordOnly: EventHandler = { apply: () => Promise.resolve() };
@@ -26,7 +29,9 @@ export const EVENT_HANDLERS: ReadonlyMap<string, EventHandler> = new Map([
   ["customer.subscription.updated", customerSubscriptionUpdated],
   ["customer.subscription.deleted", customerSubscriptionDeleted],
   ["invoice.paid", invoicePaid],
+  ["customer.subscription.trial_will_end", customerSubscriptionTrialWillEnd],
   ["customer.deleted", customerDeleted],
-  ["invoice.payment_failed", recordOnly],
+  ["invoice.upcoming", invoiceUpcoming],
+  ["invoice.payment_failed", invoicePaymentFailed],
   ["charge.refunded", recordOnly],
 ]);

@@ -29,6 +29,8 @@ export const SubscriptionObject = z.object({
   created: unixSeconds.optional(),
   trial_end: unixSeconds.nullable().optional(),
   cancel_at_period_end: z.boolean().optional(),
+  cancellation_details: z.object({ reason: z.string().nullable().optional() }).nullable()
+    .optional(),
   items: z.object({
     data: z.array(z.object({
       id: stripeId.optional(),
@@ -49,9 +51,15 @@ export const CheckoutSessionObject = z.object({
 });
 
 export const InvoiceObject = z.object({
-  id: stripeId,
+  // An upcoming invoice (`invoice.upcoming`) has no id yet.
+  id: stripeId.nullable().optional(),
   customer: reference,
   amount_paid: z.number().int().nonnegative(),
+  amount_due: z.number().int().nonnegative().optional(),
+  currency: z.string().min(3).max(3).optional(),
+  attempt_count: z.number().int().nonnegative().optional(),
+  next_payment_attempt: unixSeconds.nullable().optional(),
+  period_end: unixSeconds.nullable().optional(),
   billing_reason: z.string().nullable().optional(),
   parent: z.object({
     subscription_details: z.object({ subscription: reference.nullable().optional() }).nullable()

@@ -4,15 +4,24 @@
  * and recompute what the person has.
  */
 import {
+  findSubscription,
   recordedAt,
+  type RecordedSubscription,
   recordSubscription,
   type SubscriptionChange,
   type SubscriptionSnapshot,
 } from "../../subscriptions.ts";
+import { cadenceOf } from "../../plans.ts";
+import { enqueueNotice, scheduleMonthlyReminder } from "../../../notices/send.ts";
 import { lockPerson, refreshPerson } from "../../entitlement.ts";
 import { resolveDuplicates } from "../../duplicates.ts";
 import { SubscriptionObject } from "./objects.ts";
-import { type EventHandler, personNotFound, type PrepareServices } from "./context.ts";
+import {
+  type EventContext,
+  type EventHandler,
+  personNotFound,
+  type PrepareServices,
+} from "./context.ts";
 import type { StripeEventEnvelope } from "../verify.ts";
 
 export function subscriptionChange(change: SubscriptionChange): EventHandler<SubscriptionSnapshot> {
@@ -24,6 +33,7 @@ export function subscriptionChange(change: SubscriptionChange): EventHandler<Sub
       const user = await lockPerson(ctx.tx, { customerId: customer });
       if (!user) return personNotFound(ctx, customer);
       const eventCreatedAt = new Date(ctx.event.created * 1000);
+      const before = await findSubscription(ctx.tx, snapshot.id);
       const stored = await recordSubscription(ctx.tx, user.id, snapshot, change, eventCreatedAt);
       if (!stored) {
         ctx.log.info("stripe.stale_event", {
@@ -35,6 +45,7 @@ export function subscriptionChange(change: SubscriptionChange): EventHandler<Sub
       }
       await resolveDuplicates(ctx.tx, user.id, ctx.now, ctx.log);
       await refreshPerson(ctx.tx, user.id);
+      await owedNotices(ctx, user.id, snapshot, before, change);
       ctx.log.info("stripe.subscription_applied", {
         event_id: ctx.event.id,
         user_id: user.id,
@@ -81,5 +92,55 @@ export function snapshotOf(
     priceId: item?.price?.id ?? null,
     amount: item?.price?.unitAmount == null ? null : item.price.unitAmount * (item.quantity ?? 1),
     currency: item?.price?.currency ?? null,
+    cancellationReason: subscription.cancellation_details?.reason ?? null,
   };
+}
+
+/**
+ * The notices a recorded change owes: an acknowledgement when the subscriber cancels (set to end,
+ * or ended at their request — not a duplicate the app cancelled), and the six-monthly reminders
+ * of a monthly plan, scheduled from its start.
+ */
+async function owedNotices(
+  ctx: EventContext<SubscriptionSnapshot>,
+  userId: number,
+  snapshot: SubscriptionSnapshot,
+  before: RecordedSubscription | null,
+  change: SubscriptionChange,
+): Promise<void> {
+  const trigger = `${snapshot.id}:cancelled:${ctx.event.id}`;
+  const trial = before?.status === "trialing" || snapshot.status === "trialing";
+  if (change !== "deleted" && snapshot.cancelAtPeriodEnd && !before?.cancelAtPeriodEnd) {
+    const endsOn = (trial ? snapshot.trialEnd : null) ?? snapshot.currentPeriodEnd;
+    await enqueueNotice(ctx.tx, {
+      kind: "cancellation_confirmed",
+      userId,
+      trigger,
+      data: { endsOn: endsOn?.toISOString() ?? null, trial },
+    }, ctx.now);
+  }
+  const requested = snapshot.cancellationReason === "cancellation_requested";
+  if (change === "deleted" && requested && !before?.cancelAtPeriodEnd && !before?.duplicateOf) {
+    await enqueueNotice(ctx.tx, {
+      kind: "cancellation_confirmed",
+      userId,
+      trigger,
+      data: { endsOn: null, trial },
+    }, ctx.now);
+  }
+  if (
+    snapshot.status === "active" && snapshot.startedAt &&
+    cadenceOf(ctx.config, snapshot.priceId) === "monthly"
+  ) {
+    await scheduleMonthlyReminder(
+      ctx.tx,
+      {
+        id: snapshot.id,
+        userId,
+        startedAt: snapshot.startedAt,
+      },
+      1,
+      ctx.now,
+    );
+  }
 }

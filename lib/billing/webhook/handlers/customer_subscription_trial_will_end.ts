@@ -1,0 +1,33 @@
+/**
+ * `customer.subscription.trial_will_end` (three days before a trial ends): the notice the UK's
+ * subscription rules require before a free trial turns into a paid period — the date of the
+ * first charge, the amount, and a one-step way to cancel.
+ */
+import { lockPerson } from "../../entitlement.ts";
+import { enqueueNotice } from "../../../notices/send.ts";
+import { SubscriptionObject } from "./objects.ts";
+import { snapshotOf } from "./subscription_change.ts";
+import { type EventHandler, personNotFound } from "./context.ts";
+import { cadenceOf } from "../../plans.ts";
+
+export const customerSubscriptionTrialWillEnd: EventHandler = {
+  async apply(ctx) {
+    const subscription = SubscriptionObject.parse(ctx.event.data.object);
+    const user = await lockPerson(ctx.tx, { customerId: subscription.customer });
+    if (!user) return personNotFound(ctx, subscription.customer);
+    const snapshot = snapshotOf(subscription, "updated");
+    if (!snapshot.trialEnd || snapshot.cancelAtPeriodEnd) return;
+    await enqueueNotice(ctx.tx, {
+      kind: "trial_ending",
+      userId: user.id,
+      trigger: `${snapshot.id}:${snapshot.trialEnd.toISOString()}`,
+      data: {
+        chargeOn: snapshot.trialEnd.toISOString(),
+        price: snapshot.amount !== null && snapshot.currency
+          ? { amount: snapshot.amount, currency: snapshot.currency }
+          : null,
+        plan: cadenceOf(ctx.config, snapshot.priceId) ?? "subscription",
+      },
+    }, ctx.now);
+  },
+};

@@ -1,0 +1,172 @@
+/**
+ * Sending notices, exactly once per trigger: each is a durable job enqueued in the transaction
+ * of the change that owes it (an event, a grant), keyed by kind and trigger, so a trigger that
+ * arrives five times or in two instances at once makes one job; the job records what it sent
+ * (`notices`, also unique per kind and trigger) and a job that finds its notice recorded sends
+ * nothing. Some notices are checked again when their job runs: credit that was extended meanwhile
+ * is not ending, and a payment that went through needs no warning.
+ */
+import type { Queryable, Tx } from "../db/client.ts";
+import { withTransaction } from "../db/client.ts";
+import { enqueue, type Job } from "../jobs/queue.ts";
+import type { JobServices } from "../jobs/runner.ts";
+import { findUserById, type User } from "../auth/users.ts";
+import { pastDueAccessEnds } from "../billing/entitlement.ts";
+import { findSubscription } from "../billing/subscriptions.ts";
+import { type NoticeData, type NoticeKind, renderNotice } from "./templates.ts";
+import { DAY_MS } from "../time.ts";
+
+export const SEND_NOTICE_JOB = "send_notice";
+
+/** A notice owed because of `trigger` (what caused it: an invoice attempt, a trial's end…). */
+export interface OwedNotice<K extends NoticeKind> {
+  kind: K;
+  userId: number;
+  trigger: string;
+  /** What it says; null for what is only known when it is sent (see `resolve`). */
+  data: NoticeData[K] | null;
+  /** Not before this moment (default: at once). */
+  runAt?: Date;
+}
+
+export async function enqueueNotice<K extends NoticeKind>(
+  tx: Tx,
+  notice: OwedNotice<K>,
+  now: Date,
+): Promise<boolean> {
+  return await enqueue(tx, {
+    kind: SEND_NOTICE_JOB,
+    key: `${notice.kind}:${notice.trigger}`,
+    payload: {
+      kind: notice.kind,
+      userId: notice.userId,
+      trigger: notice.trigger,
+      data: notice.data,
+    },
+    runAt: notice.runAt,
+  }, now);
+}
+
+/** The job. */
+export async function sendNotice(services: JobServices, job: Job): Promise<void> {
+  const { kind, userId, trigger, data } = job.payload as {
+    kind: NoticeKind;
+    userId: number;
+    trigger: string;
+    data: NoticeData[NoticeKind] | null;
+  };
+  const fields = { kind, user_id: userId, trigger };
+  if (await alreadySent(services.db, kind, trigger)) return;
+  const user = await findUserById(services.db, userId);
+  if (!user) return services.log.info("notice.skipped", { ...fields, reason: "no such person" });
+  const resolved = await resolve(services, kind, data, user, trigger);
+  if (!resolved) return services.log.info("notice.skipped", { ...fields, reason: "not owed now" });
+  const rendered = renderNotice(kind, resolved as never, services.config.siteUrl);
+  const messageId = await services.mailer.send({ to: user.email, ...rendered });
+  await services.db`
+    insert into notices (kind, user_id, trigger, to_address, sent_at, message_id)
+    values (${kind}, ${userId}, ${trigger}, ${user.email}, ${services.now()}, ${messageId})
+    on conflict (kind, trigger) do nothing`;
+  services.log.info("notice.sent", { ...fields, message_id: messageId });
+}
+
+async function alreadySent(db: Queryable, kind: string, trigger: string): Promise<boolean> {
+  const [row] = await db`select 1 from notices where kind = ${kind} and trigger = ${trigger}`;
+  return row !== undefined;
+}
+
+/** What the notice says now, or null when it is no longer owed. */
+async function resolve(
+  services: JobServices,
+  kind: NoticeKind,
+  data: NoticeData[NoticeKind] | null,
+  user: User,
+  trigger: string,
+): Promise<NoticeData[NoticeKind] | null> {
+  switch (kind) {
+    case "credit_ending": {
+      const { creditUntil } = data as NoticeData["credit_ending"];
+      // More credit since, or a subscription that pays for access: nothing is ending.
+      const extended = user.creditUntil?.toISOString() !== creditUntil;
+      return extended || user.tier === "paid" ? null : data;
+    }
+    case "payment_failed": {
+      const failed = data as NoticeData["payment_failed"];
+      // Paid (or voided) since: no warning owed. Stripe says; its events may still be on the way.
+      if (services.stripe) {
+        const invoice = await services.stripe.invoices.retrieve(failed.invoiceId);
+        if (invoice.status === "paid" || invoice.status === "void") return null;
+      }
+      const graceDays = services.config.pastDueGraceDays;
+      const accessEnds = pastDueAccessEnds(user, graceDays) ??
+        new Date(new Date(failed.failedAt).getTime() + graceDays * DAY_MS);
+      const stopped = ["unpaid", "canceled"].includes(user.stripeSubscriptionStatus ?? "") ||
+        accessEnds <= services.now();
+      return { ...failed, accessEnds: accessEnds.toISOString(), stopped };
+    }
+    case "renewal_coming":
+      return data ?? await monthlyReminder(services, trigger);
+    default:
+      return data;
+  }
+}
+
+/** Monthly subscribers hear about their renewals every six months, from the first. */
+export const MONTHLY_REMINDER_MONTHS = 6;
+/** How long before the renewal that follows each six-month mark the reminder goes out. */
+const REMINDER_DAYS_BEFORE = 7;
+
+/** Schedule reminder `n` (1, 2, …) for a monthly subscription that started at `startedAt`. */
+export async function scheduleMonthlyReminder(
+  tx: Tx,
+  subscription: { id: string; userId: number; startedAt: Date },
+  n: number,
+  now: Date,
+): Promise<boolean> {
+  const mark = new Date(subscription.startedAt);
+  mark.setUTCMonth(mark.getUTCMonth() + MONTHLY_REMINDER_MONTHS * n);
+  return await enqueueNotice(tx, {
+    kind: "renewal_coming",
+    userId: subscription.userId,
+    trigger: `${subscription.id}:monthly:${n}`,
+    data: null,
+    runAt: new Date(mark.getTime() - REMINDER_DAYS_BEFORE * DAY_MS),
+  }, now);
+}
+
+/**
+ * A monthly reminder as it stands when it is due: the next renewal's date and amount, if the
+ * subscription is still monthly, live and not set to end — and the next reminder scheduled.
+ */
+async function monthlyReminder(
+  services: JobServices,
+  trigger: string,
+): Promise<NoticeData["renewal_coming"] | null> {
+  const [subscriptionId, , n] = trigger.split(":");
+  const subscription = await findSubscription(services.db, subscriptionId);
+  const monthly = subscription?.priceId === services.config.stripe.priceMonthly;
+  if (!subscription || !monthly || subscription.endedAt || subscription.cancelAtPeriodEnd) {
+    return null;
+  }
+  if (subscription.startedAt) {
+    await withTransaction(services.db, (tx) =>
+      scheduleMonthlyReminder(
+        tx,
+        {
+          id: subscriptionId,
+          userId: subscription.userId,
+          startedAt: subscription.startedAt!,
+        },
+        Number(n) + 1,
+        services.now(),
+      ));
+  }
+  if (subscription.status !== "active" || !subscription.currentPeriodEnd) return null;
+  return {
+    renewsOn: subscription.currentPeriodEnd.toISOString(),
+    price: subscription.amount !== null && subscription.currency
+      ? { amount: subscription.amount, currency: subscription.currency }
+      : null,
+    plan: "monthly",
+  };
+}

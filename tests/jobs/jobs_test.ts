@@ -1,0 +1,176 @@
+/**
+ * Durable jobs: enqueued in the transaction of the change that causes them (never for a change
+ * that rolled back), each run once however many runners race for it, retried with backoff,
+ * failed for good after the last attempt (where operators see and retry them), and taken again
+ * when the runner that claimed one died.
+ */
+import assert from "node:assert/strict";
+import { createTestApp, testServices } from "../helpers/app.ts";
+import { createTestDatabase } from "../helpers/db.ts";
+import { testClock } from "../helpers/clock.ts";
+import { startSmtpSink } from "../helpers/smtp.ts";
+import {
+  deliverOk,
+  invoiceObject,
+  stripeEvent,
+  subscriptionObject,
+  WEBHOOK_SECRET,
+} from "../helpers/stripe_events.ts";
+import { createUser } from "../helpers/users.ts";
+import { withTransaction } from "../../lib/db/client.ts";
+import { claimDueJob, enqueue } from "../../lib/jobs/queue.ts";
+import { createJobRunner, LEASE_SECONDS } from "../../lib/jobs/runner.ts";
+import { runAdminCommand } from "../../lib/admin/commands.ts";
+
+const START = new Date("2027-03-01T09:00:00Z");
+
+Deno.test("twenty trials ending, each event delivered five times to two instances whose runners race: twenty emails", async () => {
+  const smtp = await startSmtpSink();
+  const db = await createTestDatabase();
+  const env = {
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    EMAIL_TRANSPORT: "smtp",
+    SMTP_URL: smtp.url,
+  };
+  const instances = await Promise.all([1, 2].map(() => createTestApp({ env, db })));
+  try {
+    const events = [];
+    for (let i = 0; i < 20; i++) {
+      const user = await createUser(db.sql, { email: `trial${i}@example.com` });
+      events.push(stripeEvent(
+        "customer.subscription.trial_will_end",
+        subscriptionObject(`sub_race_${i}`, user.stripeCustomerId!, "trialing", {
+          trial_end: Math.floor(START.getTime() / 1000) + 3 * 86_400,
+        }),
+      ));
+    }
+    const deliveries = events.flatMap((event) => [1, 2, 3, 4, 5].map(() => event));
+    await Promise.all(deliveries.map((event, i) => deliverOk(instances[i % 2], event)));
+    await Promise.all(instances.map((app) => app.jobs.wake()));
+    await Promise.all(instances.map((app) => app.jobs.wake()));
+    assert.equal(smtp.messages.length, 20);
+    assert.equal(new Set(smtp.messages.map((m) => m.to[0])).size, 20, "one each");
+    const [{ jobs, done }] = await db.sql`
+      select count(*)::int as jobs, count(done_at)::int as done from jobs`;
+    assert.deepEqual([jobs, done], [20, 20]);
+    const sentBy = instances.map((app) => app.logs.records("notice.sent").length);
+    assert.equal(sentBy[0] + sentBy[1], 20);
+  } finally {
+    await Promise.all(instances.map((app) => app.close()));
+    await db.close();
+    await smtp.close();
+  }
+});
+
+Deno.test("a change that rolls back leaves no job and sends nothing", async () => {
+  const smtp = await startSmtpSink();
+  const app = await createTestApp({
+    env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, EMAIL_TRANSPORT: "smtp", SMTP_URL: smtp.url },
+  });
+  try {
+    const referrer = await createUser(app.db.sql);
+    const buyer = await createUser(app.db.sql, { referredBy: referrer });
+    // The referrer's side of the conversion fails after the buyer's notice was enqueued.
+    await app.db.sql.unsafe(`
+      create function refuse_referrer() returns trigger language plpgsql as
+        $$ begin
+          if new.reason = 'referral_referrer' then
+            raise exception 'refused' using errcode = '23514';
+          end if;
+          return new;
+        end $$;
+      create trigger refuse_referrer before insert on credit_grants
+        for each row execute function refuse_referrer();`);
+    const paid = stripeEvent(
+      "invoice.paid",
+      invoiceObject(buyer.stripeCustomerId!, 700, "subscription_create"),
+    );
+    assert.equal(await deliverOk(app, paid), "handler_error");
+    await app.jobs.wake();
+    const [{ count }] = await app.db.sql`select count(*)::int from jobs`;
+    assert.equal(count, 0, "the job went with the rolled-back change");
+    assert.equal(smtp.messages.length, 0);
+  } finally {
+    await app.close();
+    await smtp.close();
+  }
+});
+
+Deno.test("a job whose runner died is taken again once its lease lapses", async () => {
+  const clock = testClock(START);
+  const db = await createTestDatabase();
+  const ran: string[] = [];
+  const services = await testServices(db, { now: clock.now });
+  const runner = createJobRunner(services, {
+    note: (_services, job) => {
+      ran.push(job.key);
+      return Promise.resolve();
+    },
+  });
+  try {
+    await withTransaction(db.sql, (tx) => enqueue(tx, { kind: "note", key: "k1" }, clock.now()));
+    // A runner claims it, then its process dies: nothing settles the job.
+    const claimed = await claimDueJob(db.sql, clock.now(), LEASE_SECONDS);
+    assert.equal(claimed?.key, "k1");
+    await runner.wake();
+    assert.deepEqual(ran, [], "leased to the runner that died");
+    clock.advance(LEASE_SECONDS * 1000 + 1000);
+    await runner.wake();
+    assert.deepEqual(ran, ["k1"], "taken again after the lease");
+    const [job] = await db.sql`select attempts, done_at from jobs`;
+    assert.equal(job.attempts, 2);
+    assert.ok(job.doneAt);
+  } finally {
+    await runner.stop();
+    await db.close();
+  }
+});
+
+Deno.test("failing jobs back off, fail for good after their last attempt, and an operator can retry them", async () => {
+  const clock = testClock(START);
+  const db = await createTestDatabase();
+  let failures = 3;
+  const services = await testServices(db, { now: clock.now });
+  const runner = createJobRunner(services, {
+    flaky: () => failures-- > 0 ? Promise.reject(new Error("not today")) : Promise.resolve(),
+  });
+  try {
+    await withTransaction(
+      db.sql,
+      (tx) => enqueue(tx, { kind: "flaky", key: "f1", maxAttempts: 3 }, clock.now()),
+    );
+    const runs: number[] = [];
+    for (const wait of [0, 30, 60]) {
+      clock.advance(wait * 1000);
+      await runner.wake();
+      const [job] = await db.sql`select attempts, run_at, failed_at from jobs`;
+      runs.push(job.attempts);
+      if (job.failedAt === null) {
+        const delay = (job.runAt.getTime() - clock.now().getTime()) / 1000;
+        assert.equal(delay, 30 * 2 ** (job.attempts - 1), "backoff doubles from 30 s");
+      }
+    }
+    assert.deepEqual(runs, [1, 2, 3]);
+    const [failed] = await db.sql`select id, failed_at, last_error from jobs`;
+    assert.ok(failed.failedAt, "failed for good after its third attempt");
+    assert.match(failed.lastError, /not today/);
+
+    const admin = { ...services, jobs: runner };
+    const listed = await runAdminCommand(admin, ["jobs", "--failed"]);
+    assert.equal(listed.code, 0);
+    assert.match(
+      listed.lines[0],
+      new RegExp(`^${failed.id}  flaky  f1  FAILED after 3 attempts: .*not today`),
+    );
+    const retried = await runAdminCommand(admin, ["retry-job", String(failed.id)]);
+    assert.deepEqual(retried, { code: 0, lines: [`job ${failed.id}: due again now`] });
+    const [done] = await db.sql`select done_at, failed_at from jobs`;
+    assert.ok(done.doneAt, "ran at once, and succeeded");
+    assert.equal(done.failedAt, null);
+    const again = await runAdminCommand(admin, ["retry-job", String(failed.id)]);
+    assert.equal(again.code, 1);
+  } finally {
+    await runner.stop();
+    await db.close();
+  }
+});
