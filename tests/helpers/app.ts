@@ -3,8 +3,9 @@
  * `listen()` serves it on a real port for browsers. Islands come from `_build/`, which the test
  * task builds first.
  *
- * With `payments: "simulator"` the app runs on its own Stripe simulator (fast retries, the app's
- * clock) and listens at once, so the simulator's signed webhooks reach it over HTTP. With
+ * With `payments: "simulator"` the app runs on its own Stripe simulator (fast retries) and listens
+ * at once, so the simulator's signed webhooks reach it over HTTP; the app then keeps the
+ * simulator's clock, so moving the simulator's time moves the app's. With
  * `servedAtSiteUrl` the app listens on a port chosen up front and SITE_URL is that address, so
  * links in emails and Stripe's return URLs lead a browser back to it.
  */
@@ -56,9 +57,13 @@ export async function createTestApp(
     stripe?: Stripe;
   } = {},
 ): Promise<TestApp> {
-  const now = options.now ?? (() => new Date());
+  const start = options.now ?? (() => new Date());
   const port = options.servedAtSiteUrl ? freePort() : 0;
-  const payments = options.payments === "simulator" ? await startSimulatedStripe({ now }) : null;
+  const payments = options.payments === "simulator"
+    ? await startSimulatedStripe({ now: start })
+    : null;
+  // On the simulator, the app keeps the simulator's time, which tests move forward.
+  const now = payments ? () => payments.sim.now() : start;
   const simulatorEnv: Record<string, string> = payments
     ? {
       STRIPE_API_KEY: payments.sim.apiKey,
