@@ -145,7 +145,7 @@ function checkoutPage(record: CheckoutRecord, now: number, error?: string): stri
                       checked={card.number === DEFAULT_TEST_CARD}
                     />
                     <label for={`card-${card.number}`}>
-                      {card.label} {spacedNumber(card.number)}
+                      {`${card.label} ${spacedNumber(card.number)}`}
                     </label>
                   </p>
                 ))}
