@@ -162,7 +162,7 @@ Deno.test("bank debit at checkout: unpaid until it settles, then active", async 
       success_url: "https://site.test/done",
     });
     const completed = await deliveredInOrder(context, async () => {
-      const { location } = await pressButton(session.url!, "Pay by bank debit \\(settles later\\)");
+      const { location } = await pressButton(session.url!, "Bank debit \\(settles later\\)");
       assert.equal(location, "https://site.test/done");
     });
     assert.deepEqual(completed.map((event) => event.type), [
@@ -212,7 +212,7 @@ Deno.test("bank debit that fails: the subscription ends incomplete_expired", asy
       line_items: [{ price: sim.prices.annual, quantity: 1 }],
       success_url: "https://site.test/done",
     });
-    await pressButton(session.url!, "Pay by bank debit \\(settles later\\)", {
+    await pressButton(session.url!, "Bank debit \\(settles later\\)", {
       email: "fails@example.com",
     });
     await sim.settled();

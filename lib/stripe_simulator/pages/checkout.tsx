@@ -166,7 +166,7 @@ function checkoutPage(record: CheckoutRecord, now: number, error?: string): stri
                 </>
               )}
               <p>
-                <button type="submit" class="secondary">Pay by bank debit (settles later)</button>
+                <button type="submit" class="secondary">Bank debit (settles later)</button>
               </p>
             </form>
             {session.cancel_url && (
