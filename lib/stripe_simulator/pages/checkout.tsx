@@ -1,7 +1,7 @@
 /**
  * The hosted checkout page a session's `url` points to: what is being bought, then "Pay" with a
- * test card (creates the subscription and redirects to `success_url`), "Pay by bank debit
- * (settles later)", or "Cancel" (back to `cancel_url`).
+ * test card (creates the subscription and redirects to `success_url`), "Bank debit (settles
+ * later)", or "Cancel" (back to `cancel_url`).
  */
 import { Hono } from "hono";
 import { completeCheckout } from "../billing.ts";
