@@ -1,30 +1,30 @@
 /**
  * The subscription state machine, in one place: paying a checkout, renewing, the end of a trial,
- * cancelling, a declined payment and a refund — what each does to the objects and which events
- * it emits. Everything here is synchronous, so two requests can never interleave their changes.
+ * changing the price or the trial, cancelling, and deleting a customer — what each does to the
+ * objects and which events it emits. Collecting invoices is `collection.ts`; when scheduled
+ * moments happen is `clock.ts`. Everything here is synchronous, so two requests can never
+ * interleave their changes.
  */
+import { attemptPayment, collect, createInvoice, defaultPaymentMethod } from "./collection.ts";
 import { invalidRequest, SimulatorError } from "./errors.ts";
 import { type EventRequest, NO_REQUEST, previousAttributes } from "./events.ts";
 import {
-  type Charge,
-  chargeObject,
   checkoutCustomerDetails,
   type CheckoutSession,
   type Customer,
   customerObject,
-  type Invoice,
-  invoiceObject,
   itemOf,
   type Metadata,
   type Price,
   type Subscription,
+  subscriptionLine,
   subscriptionObject,
 } from "./objects.ts";
+import { type PaymentChoice, paymentMethodObject } from "./payment_objects.ts";
 import { DAY_SECONDS, periodEnd } from "./periods.ts";
-import type { BillingInterval } from "./catalog.ts";
+import type { ProrationBehavior } from "./portal_configurations.ts";
+import { checkPriceChange, intervalOf, priceChangeBill } from "./proration.ts";
 import type { CheckoutRecord, Store } from "./store.ts";
-
-const MAX_TRIAL_SECONDS = 730 * DAY_SECONDS;
 
 export function createCustomer(
   store: Store,
@@ -38,13 +38,15 @@ export function createCustomer(
 }
 
 /**
- * The buyer pressed "Pay": customer (when new), subscription, first invoice and its payment, in
- * the order Stripe emits their events.
+ * The buyer pressed "Pay": customer (when new), payment method, subscription, first invoice and
+ * its payment, in the order Stripe emits their events. A bank debit does not settle at once: the
+ * subscription waits, `incomplete`, with its first invoice open (see `settleDelayedPayment`).
  */
 export function completeCheckout(
   store: Store,
   record: CheckoutRecord,
   email: string | null,
+  choice: PaymentChoice,
 ): CheckoutSession {
   const { session, lineItem } = record;
   if (session.status !== "open") {
@@ -53,6 +55,9 @@ export function completeCheckout(
   if (session.expires_at <= store.nowUnix()) {
     throw new SimulatorError("This checkout session has expired.");
   }
+  if (session.customer && store.deletedCustomers.has(session.customer as string)) {
+    throw new SimulatorError("This checkout session's customer has been deleted.");
+  }
   const address = session.customer_email ?? email;
   const existing = session.customer ? store.customers.get(session.customer as string) : undefined;
   if (!existing && !address) throw new SimulatorError("Enter an email address to pay.");
@@ -60,8 +65,13 @@ export function completeCheckout(
     createCustomer(store, { email: address, name: null, metadata: {} }, NO_REQUEST);
 
   const now = store.nowUnix();
+  const method = paymentMethodObject({ choice, customer, now });
+  store.paymentMethods.set(method.id, method);
+  customer.invoice_settings.default_payment_method = method.id;
+
   const price = lineItem.price!;
   const trialEnd = record.trialPeriodDays ? now + record.trialPeriodDays * DAY_SECONDS : null;
+  const settlesLater = choice.type === "bacs_debit" && trialEnd === null;
   const subscription = subscriptionObject({
     customer: customer.id,
     price,
@@ -70,32 +80,84 @@ export function completeCheckout(
     now,
     trialEnd,
     periodEnd: periodEnd(now, now, intervalOf(price)),
+    status: trialEnd !== null ? "trialing" : settlesLater ? "incomplete" : "active",
+    missingPaymentMethod: record.missingPaymentMethod,
   });
   store.subscriptions.set(subscription.id, subscription);
-  const invoice = createInvoice(store, subscription, customer, {
+  const item = itemOf(subscription);
+  const invoice = createInvoice(store, subscription, {
     billingReason: "subscription_create",
-    amount: trialEnd === null ? amountOf(subscription) : 0,
+    lines: [
+      subscriptionLine(
+        subscription,
+        { start: item.current_period_start, end: item.current_period_end },
+        trialEnd !== null,
+      ),
+    ],
     period: { start: now, end: now },
   });
-  collectPayment(store, invoice, subscription, "Subscription creation");
-  store.emit("customer.subscription.created", subscription);
-  store.emit("invoice.paid", invoice);
+  if (settlesLater) {
+    // The debit is on its way: attempted once, the invoice open until the bank answers.
+    invoice.attempted = true;
+    invoice.attempt_count = 1;
+    record.unsettledInvoice = invoice.id;
+    store.emit("customer.subscription.created", subscription);
+  } else {
+    attemptPayment(store, invoice, "Subscription creation");
+    store.emit("customer.subscription.created", subscription);
+    store.emit("invoice.paid", invoice);
+  }
 
   session.status = "complete";
-  session.payment_status = invoice.amount_paid > 0 ? "paid" : "no_payment_required";
+  session.payment_status = settlesLater
+    ? "unpaid"
+    : invoice.amount_paid > 0
+    ? "paid"
+    : "no_payment_required";
   session.customer = customer.id;
   session.customer_details = checkoutCustomerDetails(customer.email);
   session.subscription = subscription.id;
+  if (settlesLater) session.invoice = invoice.id;
   store.emit("checkout.session.completed", session);
+  warnOfTrialEnd(store, subscription, { ifWithin: TRIAL_WARNING_SECONDS });
   return session;
+}
+
+/** `customer.subscription.trial_will_end` comes this long before a trial ends. */
+export const TRIAL_WARNING_SECONDS = 3 * DAY_SECONDS;
+
+/**
+ * Send `customer.subscription.trial_will_end`, once per trial end. With `ifWithin`, only when
+ * the trial ends that soon: a trial set to end in less than three days is warned about at once.
+ */
+export function warnOfTrialEnd(
+  store: Store,
+  subscription: Subscription,
+  options: { ifWithin?: number } = {},
+): void {
+  const trialEnd = subscription.trial_end;
+  if (subscription.status !== "trialing" || trialEnd === null) return;
+  if (store.trialWarnings.get(subscription.id) === trialEnd) return;
+  if (options.ifWithin !== undefined && trialEnd - store.nowUnix() > options.ifWithin) return;
+  store.trialWarnings.set(subscription.id, trialEnd);
+  store.emit("customer.subscription.trial_will_end", subscription);
+}
+
+export interface PriceChangeRequest {
+  itemId: string;
+  price: Price;
+  prorationBehavior: ProrationBehavior;
+  prorationDate?: number;
 }
 
 export interface SubscriptionChanges {
   cancelAtPeriodEnd?: boolean;
-  /** `"now"` ends the trial and bills at once; a timestamp moves the trial's end. */
+  /** `"now"` ends the trial and bills at once; a timestamp moves (or starts) the trial's end. */
   trialEnd?: "now" | number;
   metadata?: Metadata;
   cancellationDetails?: { comment?: string; feedback?: CancellationFeedback };
+  priceChange?: PriceChangeRequest;
+  prorationBehavior?: ProrationBehavior;
 }
 
 export type CancellationFeedback = NonNullable<
@@ -110,17 +172,36 @@ export function updateSubscription(
   request: EventRequest,
 ): Subscription {
   const now = store.nowUnix();
-  const changesBilling = changes.cancelAtPeriodEnd !== undefined || changes.trialEnd !== undefined;
+  const changesBilling = changes.cancelAtPeriodEnd !== undefined ||
+    changes.trialEnd !== undefined || changes.priceChange !== undefined;
   if (subscription.status === "canceled" && changesBilling) {
     throw invalidRequest(
       "A canceled subscription can only update its cancellation_details and metadata.",
     );
   }
-  if (changes.trialEnd !== undefined && subscription.status !== "trialing") {
+  if (
+    changesBilling && ["incomplete", "incomplete_expired", "paused"].includes(subscription.status)
+  ) {
     throw invalidRequest(
-      "The Stripe simulator can change trial_end only while the subscription is trialing.",
-      "trial_end",
+      `The Stripe simulator cannot change the billing of a subscription that is ${subscription.status}.`,
     );
+  }
+  const startsTrial = typeof changes.trialEnd === "number" && subscription.status !== "trialing";
+  if (changes.trialEnd !== undefined && subscription.status !== "trialing") {
+    if (changes.trialEnd === "now" || subscription.status !== "active") {
+      throw invalidRequest(
+        "The Stripe simulator can end a trial only while the subscription is trialing, and start " +
+          "one only while it is active.",
+        "trial_end",
+      );
+    }
+    if (changes.prorationBehavior !== "none") {
+      throw invalidRequest(
+        "The Stripe simulator starts a trial on an active subscription only with " +
+          "proration_behavior=none.",
+        "proration_behavior",
+      );
+    }
   }
   if (typeof changes.trialEnd === "number" && changes.trialEnd <= now) {
     throw invalidRequest(
@@ -134,6 +215,7 @@ export function updateSubscription(
       "trial_end",
     );
   }
+  const priceChange = changes.priceChange && checkedPriceChange(subscription, changes, now);
 
   const before = structuredClone(subscription);
   if (changes.metadata) subscription.metadata = changes.metadata;
@@ -144,17 +226,108 @@ export function updateSubscription(
     setCancelAtPeriodEnd(subscription, changes.cancelAtPeriodEnd, now);
   }
   if (typeof changes.trialEnd === "number") {
+    const item = itemOf(subscription);
+    if (startsTrial) {
+      // As at Stripe: the paid period is cut short, nothing is credited or charged, and the
+      // next invoice comes when the trial ends.
+      subscription.status = "trialing";
+      subscription.trial_start = now;
+      item.current_period_start = now;
+    }
     subscription.trial_end = changes.trialEnd;
     subscription.billing_cycle_anchor = changes.trialEnd;
-    itemOf(subscription).current_period_end = changes.trialEnd;
+    item.current_period_end = changes.trialEnd;
     if (subscription.cancel_at_period_end) subscription.cancel_at = changes.trialEnd;
   }
   if (changes.trialEnd === "now") {
     startNextPeriod(store, subscription, "subscription_update", before, request);
+  } else if (priceChange) {
+    changePrice(store, subscription, priceChange, before, request);
   } else {
     emitUpdated(store, before, subscription, request);
   }
+  if (typeof changes.trialEnd === "number") {
+    warnOfTrialEnd(store, subscription, { ifWithin: TRIAL_WARNING_SECONDS });
+  }
   return subscription;
+}
+
+const MAX_TRIAL_SECONDS = 730 * DAY_SECONDS;
+
+function checkedPriceChange(
+  subscription: Subscription,
+  changes: SubscriptionChanges,
+  now: number,
+) {
+  const request = changes.priceChange!;
+  const item = itemOf(subscription);
+  if (request.itemId !== item.id) {
+    throw invalidRequest(
+      `No such subscription item: '${request.itemId}'`,
+      "items[0][id]",
+      "resource_missing",
+    );
+  }
+  if (changes.trialEnd !== undefined) {
+    throw invalidRequest(
+      "The Stripe simulator changes the price and the trial end in separate requests.",
+      "trial_end",
+    );
+  }
+  if (request.price.id === item.price.id) return null;
+  const change = {
+    price: request.price,
+    prorationBehavior: request.prorationBehavior,
+    prorationDate: request.prorationDate ?? now,
+  };
+  checkPriceChange(subscription, change);
+  return change;
+}
+
+/**
+ * Switch the subscription's price. A trial carries on at the new price; otherwise the cycle
+ * restarts now and the change is invoiced and collected at once.
+ */
+function changePrice(
+  store: Store,
+  subscription: Subscription,
+  change: NonNullable<ReturnType<typeof checkedPriceChange>>,
+  before: Subscription,
+  request: EventRequest,
+): void {
+  const item = itemOf(subscription);
+  const now = store.nowUnix();
+  if (subscription.status === "trialing") {
+    setPrice(subscription, change.price);
+    emitUpdated(store, before, subscription, request);
+    return;
+  }
+  const bill = priceChangeBill(subscription, change, now);
+  setPrice(subscription, change.price);
+  subscription.billing_cycle_anchor = now;
+  item.current_period_start = bill.period.start;
+  item.current_period_end = bill.period.end;
+  if (subscription.cancel_at_period_end) subscription.cancel_at = bill.period.end;
+  const invoice = createInvoice(store, subscription, {
+    billingReason: "subscription_update",
+    lines: bill.lines,
+    period: { start: now, end: now },
+  });
+  emitUpdated(store, before, subscription, request);
+  collect(store, invoice, subscription, { description: "Subscription update", request });
+}
+
+function setPrice(subscription: Subscription, price: Price): void {
+  const item = itemOf(subscription);
+  item.price = price;
+  item.plan = {
+    ...item.plan,
+    id: price.id,
+    amount: price.unit_amount,
+    amount_decimal: price.unit_amount_decimal,
+    interval: price.recurring!.interval,
+    nickname: price.nickname,
+  };
 }
 
 function setCancelAtPeriodEnd(subscription: Subscription, cancel: boolean, now: number): void {
@@ -187,7 +360,7 @@ export function cancelSubscription(
   request: EventRequest,
   details: SubscriptionChanges["cancellationDetails"] = {},
 ): Subscription {
-  if (subscription.status === "canceled") {
+  if (subscription.status === "canceled" || subscription.status === "incomplete_expired") {
     throw invalidRequest(`Subscription ${subscription.id} has already been canceled.`);
   }
   const now = store.nowUnix();
@@ -196,52 +369,74 @@ export function cancelSubscription(
   subscription.ended_at = now;
   applyCancellationDetails(subscription, details);
   subscription.cancellation_details!.reason = "cancellation_requested";
-  store.failingSubscriptions.delete(subscription.id);
+  store.declines.delete(subscription.id);
   store.emit("customer.subscription.deleted", subscription, { request });
   return subscription;
 }
 
 /**
- * Move the clock to `to` (default: the subscription's next trial end or period end) and apply,
- * at their own times, every boundary the subscription crosses on the way.
+ * Delete a customer as Stripe does: their live subscriptions are canceled at once, each with
+ * `customer.subscription.deleted`, then `customer.deleted`. The id answers with the deleted
+ * stub from then on.
  */
-export function advanceSubscription(
-  store: Store,
-  subscription: Subscription,
-  to?: Date,
-): Subscription {
-  if (subscription.status === "canceled") {
-    throw new SimulatorError(`Subscription ${subscription.id} is canceled; nothing happens next.`);
+export function deleteCustomer(store: Store, customer: Customer, request: EventRequest): void {
+  for (const subscription of store.subscriptions.values()) {
+    if (subscription.customer !== customer.id || !isLive(subscription)) continue;
+    cancelSubscription(store, subscription, request);
   }
-  if (to && to.getTime() < store.now().getTime()) {
-    throw new SimulatorError(
-      `The simulator's clock is at ${store.now().toISOString()} and cannot go back to ` +
-        to.toISOString(),
-    );
+  store.customers.delete(customer.id);
+  store.deletedCustomers.add(customer.id);
+  store.emit("customer.deleted", customer, { request });
+}
+
+/** A subscription that has not ended. */
+export function isLive(subscription: Subscription): boolean {
+  return subscription.status !== "canceled" && subscription.status !== "incomplete_expired";
+}
+
+/**
+ * The current period (or trial) is over: a subscription set to cancel ends; a trial without a
+ * payment method follows its `missing_payment_method` setting; otherwise the next period starts
+ * and is billed.
+ */
+export function reachPeriodEnd(store: Store, subscription: Subscription): void {
+  if (subscription.cancel_at_period_end) {
+    endSubscription(store, subscription, itemOf(subscription).current_period_end);
+    return;
   }
-  const target = to ? Math.floor(to.getTime() / 1000) : itemOf(subscription).current_period_end;
-  while (subscription.status !== "canceled") {
-    const boundary = itemOf(subscription).current_period_end;
-    if (boundary > target) break;
-    store.advanceTo(new Date(boundary * 1000));
-    if (subscription.cancel_at_period_end) endSubscription(store, subscription, boundary);
-    else startNextPeriod(store, subscription, "subscription_cycle");
+  const missing = subscription.trial_settings!.end_behavior.missing_payment_method;
+  const cardless = !defaultPaymentMethod(store, subscription.customer as string);
+  if (subscription.status === "trialing" && cardless && missing === "pause") {
+    const before = structuredClone(subscription);
+    subscription.status = "paused";
+    store.emit("customer.subscription.paused", subscription);
+    emitUpdated(store, before, subscription, NO_REQUEST);
+    return;
   }
-  store.advanceTo(to ?? new Date(target * 1000));
-  return subscription;
+  if (subscription.status === "trialing" && cardless && missing === "cancel") {
+    const now = store.nowUnix();
+    subscription.status = "canceled";
+    subscription.canceled_at = now;
+    subscription.ended_at = now;
+    store.declines.delete(subscription.id);
+    store.emit("customer.subscription.deleted", subscription);
+    return;
+  }
+  startNextPeriod(store, subscription, "subscription_cycle");
 }
 
 function endSubscription(store: Store, subscription: Subscription, at: number): void {
   subscription.status = "canceled";
   subscription.ended_at = at;
-  store.failingSubscriptions.delete(subscription.id);
+  store.declines.delete(subscription.id);
   store.emit("customer.subscription.deleted", subscription);
 }
 
 /**
  * A new billing period: at the end of the last one (`subscription_cycle`, which is also how a
  * trial converts) or right now when a trial is ended early (`subscription_update`). Bills the
- * full price and reports the outcome as Stripe does.
+ * full price and collects it; an `unpaid` subscription gets its invoice but no attempt, as at
+ * Stripe.
  */
 function startNextPeriod(
   store: Store,
@@ -265,102 +460,37 @@ function startNextPeriod(
   );
   if (subscription.cancel_at_period_end) subscription.cancel_at = item.current_period_end;
   if (subscription.status === "trialing") subscription.status = "active";
-  const customer = store.customers.get(subscription.customer as string)!;
-  const invoice = createInvoice(store, subscription, customer, {
+  const invoice = createInvoice(store, subscription, {
     billingReason: reason,
-    amount: amountOf(subscription),
+    lines: [
+      subscriptionLine(
+        subscription,
+        { start: item.current_period_start, end: item.current_period_end },
+        false,
+      ),
+    ],
     period: { start: previousStart, end: start },
   });
   emitUpdated(store, before, subscription, request);
-
-  const outcomeBefore = structuredClone(subscription);
-  if (collectPayment(store, invoice, subscription, "Subscription update")) {
-    store.emit("invoice.paid", invoice, { request });
-    if (subscription.status === "past_due") subscription.status = "active";
-  } else {
-    store.emit("invoice.payment_failed", invoice, { request });
-    subscription.status = "past_due";
-  }
-  emitUpdated(store, outcomeBefore, subscription, request);
+  if (subscription.status === "unpaid") return;
+  collect(store, invoice, subscription, { description: "Subscription update", request });
 }
 
-function createInvoice(
-  store: Store,
-  subscription: Subscription,
-  customer: Customer,
-  input: {
-    billingReason: "subscription_create" | "subscription_cycle" | "subscription_update";
-    amount: number;
-    period: { start: number; end: number };
-  },
-): Invoice {
-  const item = itemOf(subscription);
-  const invoice = invoiceObject({
-    subscription,
-    customer,
-    billingReason: input.billingReason,
-    amount: input.amount,
-    linePeriod: { start: item.current_period_start, end: item.current_period_end },
-    period: input.period,
-    now: store.nowUnix(),
-  });
-  store.invoices.set(invoice.id, invoice);
-  subscription.latest_invoice = invoice.id;
-  return invoice;
-}
-
-/** Charge the invoice: £0 needs no payment; otherwise succeed unless a decline is queued. */
-function collectPayment(
-  store: Store,
-  invoice: Invoice,
-  subscription: Subscription,
-  description: string,
-): boolean {
-  const now = store.nowUnix();
-  invoice.attempted = true;
-  if (invoice.amount_due > 0) {
-    invoice.attempt_count += 1;
-    if (store.failingSubscriptions.delete(subscription.id)) return false;
-    const customer = store.customers.get(invoice.customer as string)!;
-    const charge = chargeObject({ invoice, customer, now, description });
-    store.charges.set(charge.id, charge);
-    store.chargeOfInvoice.set(invoice.id, charge.id);
-  }
-  invoice.amount_paid = invoice.amount_due;
-  invoice.amount_remaining = 0;
-  invoice.status = "paid";
-  invoice.status_transitions.paid_at = now;
-  return true;
-}
-
-/** Queue a decline for the subscription's next non-zero payment. */
-export function failNextPayment(store: Store, subscription: Subscription): void {
-  if (subscription.status === "canceled") {
+/**
+ * Decline the subscription's next `count` payment attempts (`Infinity`: every attempt until the
+ * customer's card is updated).
+ */
+export function failPayments(store: Store, subscription: Subscription, count: number): void {
+  if (!isLive(subscription)) {
     throw new SimulatorError(
-      `Subscription ${subscription.id} is canceled; it has no next payment.`,
+      `Subscription ${subscription.id} is ${subscription.status}; it has no next payment.`,
     );
   }
-  store.failingSubscriptions.add(subscription.id);
+  if (!(count >= 1)) throw new SimulatorError("count must be at least 1.");
+  store.declines.set(subscription.id, count);
 }
 
-/** Refund the most recent charge on the subscription's invoices that is not yet refunded. */
-export function refundLastCharge(store: Store, subscription: Subscription): Charge {
-  const charges = [...store.invoices.values()]
-    .filter((invoice) => invoice.parent?.subscription_details?.subscription === subscription.id)
-    .map((invoice) => store.charges.get(store.chargeOfInvoice.get(invoice.id) ?? ""))
-    .filter((charge): charge is Charge => !!charge && !charge.refunded);
-  const charge = charges.at(-1);
-  if (!charge) {
-    throw new SimulatorError(`Subscription ${subscription.id} has no charge left to refund.`);
-  }
-  const before = structuredClone(charge);
-  charge.amount_refunded = charge.amount;
-  charge.refunded = true;
-  store.emit("charge.refunded", charge, { previousAttributes: previousAttributes(before, charge) });
-  return charge;
-}
-
-function emitUpdated(
+export function emitUpdated(
   store: Store,
   before: Subscription,
   after: Subscription,
@@ -370,14 +500,4 @@ function emitUpdated(
   if (changed) {
     store.emit("customer.subscription.updated", after, { previousAttributes: changed, request });
   }
-}
-
-function amountOf(subscription: Subscription): number {
-  const item = itemOf(subscription);
-  return (item.price.unit_amount ?? 0) * (item.quantity ?? 1);
-}
-
-/** Every simulated price is one of the catalog's recurring prices. */
-function intervalOf(price: Price): BillingInterval {
-  return price.recurring!.interval as BillingInterval;
 }

@@ -40,6 +40,14 @@ const NOUNS: Record<string, string> = {
   cs: "checkout.session",
   sub: "subscription",
   evt: "event",
+  in: "invoice",
+  ch: "charge",
+  pm: "payment_method",
+  pi: "payment_intent",
+  si: "subscription item",
+  dp: "dispute",
+  bpc: "configuration",
+  re: "refund",
 };
 
 /**
@@ -55,6 +63,27 @@ export function noSuch(
   return param === undefined
     ? new StripeApiError(404, "invalid_request_error", message, "id", "resource_missing")
     : new StripeApiError(400, "invalid_request_error", message, param, "resource_missing");
+}
+
+/**
+ * What a request told to fail by `failNextRequests` answers: Stripe's rate-limit body for 429
+ * (the SDK raises StripeRateLimitError), an `api_error` for 500 (StripeAPIError).
+ */
+export function injectedFailure(status: 429 | 500): StripeApiError {
+  return status === 429
+    ? new StripeApiError(
+      429,
+      "invalid_request_error",
+      "Request rate limit exceeded. Learn more about rate limits here " +
+        "https://stripe.com/docs/rate-limits.",
+      undefined,
+      "rate_limit",
+    )
+    : new StripeApiError(
+      500,
+      "api_error",
+      "An unknown error occurred while processing this request (simulated by failNextRequests).",
+    );
 }
 
 /** A test control or hosted-page action that cannot apply to the object's current state. */

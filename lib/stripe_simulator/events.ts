@@ -8,13 +8,27 @@ import { SIMULATED_API_VERSION } from "./objects.ts";
 
 export type SimulatedEventType =
   | "checkout.session.completed"
+  | "checkout.session.expired"
+  | "checkout.session.async_payment_succeeded"
+  | "checkout.session.async_payment_failed"
   | "customer.created"
+  | "customer.updated"
+  | "customer.deleted"
   | "customer.subscription.created"
   | "customer.subscription.updated"
   | "customer.subscription.deleted"
+  | "customer.subscription.paused"
+  | "customer.subscription.trial_will_end"
   | "invoice.paid"
   | "invoice.payment_failed"
-  | "charge.refunded";
+  | "invoice.upcoming"
+  | "invoice.voided"
+  | "charge.refunded"
+  | "charge.dispute.created"
+  | "charge.dispute.closed"
+  | "refund.created"
+  | "payment_method.attached"
+  | "payment_method.detached";
 
 /** What caused an event: an API request (with its idempotency key), or nothing (`null`s). */
 export interface EventRequest {

@@ -19,7 +19,13 @@ export type IdPrefix =
   | "li"
   | "ch"
   | "evt"
-  | "req";
+  | "req"
+  | "pm"
+  | "inpay"
+  | "re"
+  | "dp"
+  | "bpc"
+  | "upcoming_in";
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomToken(prefix === "cs_test" ? 58 : 24)}`;

@@ -10,19 +10,20 @@ import { HTTPException } from "hono/http-exception";
 import type { Logger } from "../log.ts";
 import { SIMULATED_PRICE_ANNUAL, SIMULATED_PRICE_MONTHLY } from "./catalog.ts";
 import { apiRoutes } from "./api.ts";
-import { createTestControls, type TestControls } from "./controls.ts";
+import { checkSettings, createTestControls, type TestControls } from "./controls.ts";
 import { StripeApiError } from "./errors.ts";
 import { randomToken } from "./ids.ts";
 import { checkoutRoutes } from "./pages/checkout.tsx";
 import { dashboardRoutes } from "./pages/dashboard.tsx";
 import { portalRoutes } from "./pages/portal.tsx";
-import { createStore } from "./store.ts";
+import { type AfterFailedRetries, createStore, DEFAULT_SETTINGS } from "./store.ts";
 import { createWebhookSender, DEFAULT_RETRY_DELAYS_MS } from "./webhooks.ts";
 
 export { SIMULATED_PRICE_ANNUAL, SIMULATED_PRICE_MONTHLY } from "./catalog.ts";
 export type { DeliveryAttempt } from "./webhooks.ts";
 export type { SimulatedEvent, SimulatedEventType } from "./events.ts";
 export type { TestControls } from "./controls.ts";
+export type { AfterFailedRetries, SimulatorSettings } from "./store.ts";
 export { SimulatorError } from "./errors.ts";
 
 export interface StripeSimulatorOptions {
@@ -33,6 +34,15 @@ export interface StripeSimulatorOptions {
   webhookSecret?: string;
   /** Waits before each webhook retry; tests pass milliseconds. */
   retryDelaysMs?: readonly number[];
+  /**
+   * After a payment's last retry fails: cancel the subscription (Stripe's default), mark it
+   * `unpaid`, or leave it `past_due`.
+   */
+  afterFailedRetries?: AfterFailedRetries;
+  /** Days after the previous attempt for each retry of a failed payment; default 3, 5, 7. */
+  retrySchedule?: readonly number[];
+  /** Days before a renewal that `invoice.upcoming` is sent; default 7. */
+  upcomingInvoiceDays?: number;
 }
 
 export interface StripeSimulator extends TestControls {
@@ -61,8 +71,15 @@ export async function startStripeSimulator(
     secret: webhookSecret,
     retryDelaysMs: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
   });
+  const settings = {
+    afterFailedRetries: options.afterFailedRetries ?? DEFAULT_SETTINGS.afterFailedRetries,
+    retrySchedule: options.retrySchedule ?? DEFAULT_SETTINGS.retrySchedule,
+    upcomingInvoiceDays: options.upcomingInvoiceDays ?? DEFAULT_SETTINGS.upcomingInvoiceDays,
+  };
+  checkSettings(settings);
   const store = createStore({
     now: options.now ?? (() => new Date()),
+    settings,
     onEvent(event) {
       log.debug("stripe_sim.event", { event_id: event.id, event_type: event.type });
       sender.send(event);

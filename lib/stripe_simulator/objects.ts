@@ -7,6 +7,11 @@
 import Stripe, { type Decimal } from "stripe";
 import { type CatalogPrice, SIMULATED_PRODUCT } from "./catalog.ts";
 import { newId, randomToken } from "./ids.ts";
+import {
+  chargePaymentDetails,
+  type MissingPaymentMethod,
+  type PaymentMethod,
+} from "./payment_objects.ts";
 
 export const SIMULATED_API_VERSION: string = Stripe.API_VERSION;
 
@@ -26,12 +31,18 @@ export type Charge = Wire<Stripe.Charge>;
 export type CheckoutSession = Wire<Stripe.Checkout.Session>;
 export type CheckoutLineItem = Wire<Stripe.LineItem>;
 export type PortalSession = Wire<Stripe.BillingPortal.Session>;
+export type PortalFlow = NonNullable<PortalSession["flow"]>;
+export type DeletedCustomer = Wire<Stripe.DeletedCustomer>;
 
 export type Metadata = Record<string, string>;
 
 /** A Unix timestamp in seconds, as every Stripe time field is. */
 export function unix(date: Date): number {
   return Math.floor(date.getTime() / 1000);
+}
+
+export function deletedCustomerObject(id: string): DeletedCustomer {
+  return { id, object: "customer", deleted: true };
 }
 
 export function customerObject(
@@ -134,6 +145,8 @@ export interface NewSubscription {
   trialEnd: number | null;
   /** End of the first paid period when there is no trial. */
   periodEnd: number;
+  status: "active" | "trialing" | "incomplete";
+  missingPaymentMethod: MissingPaymentMethod;
 }
 
 export function subscriptionObject(input: NewSubscription): Subscription {
@@ -211,12 +224,15 @@ export function subscriptionObject(input: NewSubscription): Subscription {
     pending_update: null,
     schedule: null,
     start_date: input.now,
-    status: input.trialEnd === null ? "active" : "trialing",
+    status: input.status,
     test_clock: null,
     transfer_data: null,
     trial_end: input.trialEnd,
     trial_settings: {
-      end_behavior: { billing_cycle_anchor: null, missing_payment_method: "create_invoice" },
+      end_behavior: {
+        billing_cycle_anchor: null,
+        missing_payment_method: input.missingPaymentMethod,
+      },
     },
     trial_start: input.trialEnd === null ? null : input.now,
   };
@@ -227,35 +243,69 @@ export function itemOf(subscription: Subscription): SubscriptionItem {
   return subscription.items.data[0];
 }
 
+export type BillingReason =
+  | "subscription_create"
+  | "subscription_cycle"
+  | "subscription_update"
+  | "upcoming";
+
+/** One line of an invoice: a period of a price, or a proration credit for unused time. */
+export interface InvoiceLineInput {
+  amount: number;
+  price: Price;
+  quantity: number;
+  period: { start: number; end: number };
+  description: string;
+  proration: boolean;
+}
+
 export interface NewInvoice {
   subscription: Subscription;
   customer: Customer;
-  billingReason: "subscription_create" | "subscription_cycle" | "subscription_update";
-  /** What the line bills for; £0 for a trial. */
-  amount: number;
-  /** The subscription period the line item covers. */
-  linePeriod: { start: number; end: number };
+  billingReason: BillingReason;
+  lines: InvoiceLineInput[];
   /** The invoice's own period (the one that just ended, for a renewal). */
   period: { start: number; end: number };
   now: number;
+  /** A preview has an `upcoming_in_…` id (or none, in `invoice.upcoming`) and takes no number. */
+  preview?: boolean;
+  /** When the proration lines were computed for, on a preview that has them. */
+  prorationDate?: number;
+}
+
+/** The line billing the subscription's price for `period`; £0 during a trial. */
+export function subscriptionLine(
+  subscription: Subscription,
+  period: { start: number; end: number },
+  trial: boolean,
+): InvoiceLineInput {
+  const item = itemOf(subscription);
+  const quantity = item.quantity ?? 1;
+  const name = item.price.nickname ?? item.price.id;
+  return {
+    amount: trial ? 0 : (item.price.unit_amount ?? 0) * quantity,
+    price: item.price,
+    quantity,
+    period,
+    description: trial ? `Trial period for ${name}` : `${quantity} × ${name}`,
+    proration: false,
+  };
 }
 
 export function invoiceObject(input: NewInvoice): Invoice {
   const { subscription, customer } = input;
   const item = itemOf(subscription);
-  const id = newId("in");
+  const id = input.preview ? newId("upcoming_in") : newId("in");
   const sequence = customer.next_invoice_sequence ?? 1;
-  customer.next_invoice_sequence = sequence + 1;
-  const line: Wire<Stripe.InvoiceLineItem> = {
+  if (!input.preview) customer.next_invoice_sequence = sequence + 1;
+  const lines = input.lines.map((line): Wire<Stripe.InvoiceLineItem> => ({
     id: newId("il"),
     object: "line_item",
-    amount: input.amount,
+    amount: line.amount,
     currency: subscription.currency,
-    description: input.amount === 0
-      ? `Trial period for ${item.price.nickname ?? item.price.id}`
-      : `${item.quantity ?? 1} × ${item.price.nickname ?? item.price.id}`,
+    description: line.description,
     discount_amounts: [],
-    discountable: true,
+    discountable: !line.proration,
     discounts: [],
     invoice: id,
     livemode: false,
@@ -264,36 +314,42 @@ export function invoiceObject(input: NewInvoice): Invoice {
       invoice_item_details: null,
       subscription_item_details: {
         invoice_item: null,
-        proration: false,
+        proration: line.proration,
         proration_details: { credited_items: null },
         subscription: subscription.id,
         subscription_item: item.id,
       },
       type: "subscription_item_details",
     },
-    period: input.linePeriod,
+    period: line.period,
     pretax_credit_amounts: [],
     pricing: {
-      price_details: { price: item.price.id, product: item.price.product as string },
+      price_details: { price: line.price.id, product: line.price.product as string },
       type: "price_details",
-      unit_amount_decimal: input.amount === 0 ? "0" : item.price.unit_amount_decimal,
+      unit_amount_decimal: String(line.quantity ? Math.round(line.amount / line.quantity) : 0),
     },
-    quantity: item.quantity ?? 1,
-    quantity_decimal: String(item.quantity ?? 1),
+    quantity: line.quantity,
+    quantity_decimal: String(line.quantity),
     subscription: subscription.id,
-    subtotal: input.amount,
+    subtotal: line.amount,
     taxes: [],
-  };
+  }));
+  const total = input.lines.reduce((sum, line) => sum + line.amount, 0);
+  // A credit left on the customer's balance pays towards the invoice; an invoice that comes to
+  // less than nothing leaves the rest as credit (ending_balance), as a downgrade does.
+  const startingBalance = customer.balance ?? 0;
+  const amountDue = Math.max(0, total + startingBalance);
+  const endingBalance = input.preview ? null : Math.min(0, total + startingBalance);
   return {
     id,
     object: "invoice",
     account_country: "GB",
     account_name: "Stripe simulator",
     account_tax_ids: null,
-    amount_due: input.amount,
+    amount_due: amountDue,
     amount_overpaid: 0,
     amount_paid: 0,
-    amount_remaining: input.amount,
+    amount_remaining: amountDue,
     amount_shipping: 0,
     application: null,
     attempt_count: 0,
@@ -328,7 +384,7 @@ export function invoiceObject(input: NewInvoice): Invoice {
     discounts: [],
     due_date: null,
     effective_at: input.now,
-    ending_balance: 0,
+    ending_balance: endingBalance,
     footer: null,
     from_invoice: null,
     hosted_invoice_url: null,
@@ -336,15 +392,23 @@ export function invoiceObject(input: NewInvoice): Invoice {
     issuer: { type: "self" },
     last_finalization_error: null,
     latest_revision: null,
-    lines: { object: "list", data: [line], has_more: false, url: `/v1/invoices/${id}/lines` },
+    lines: { object: "list", data: lines, has_more: false, url: `/v1/invoices/${id}/lines` },
     livemode: false,
     metadata: {},
     next_payment_attempt: null,
-    number: `${customer.invoice_prefix}-${String(sequence).padStart(4, "0")}`,
+    number: input.preview
+      ? null
+      : `${customer.invoice_prefix}-${String(sequence).padStart(4, "0")}`,
     on_behalf_of: null,
     parent: {
       quote_details: null,
-      subscription_details: { metadata: subscription.metadata, subscription: subscription.id },
+      subscription_details: {
+        metadata: subscription.metadata,
+        subscription: subscription.id,
+        ...(input.prorationDate === undefined
+          ? {}
+          : { subscription_proration_date: input.prorationDate }),
+      },
       type: "subscription_details",
     },
     payment_settings: {
@@ -360,21 +424,21 @@ export function invoiceObject(input: NewInvoice): Invoice {
     rendering: null,
     shipping_cost: null,
     shipping_details: null,
-    starting_balance: 0,
+    starting_balance: startingBalance,
     statement_descriptor: null,
-    status: "open",
+    status: input.preview ? "draft" : "open",
     status_transitions: {
-      finalized_at: input.now,
+      finalized_at: input.preview ? null : input.now,
       marked_uncollectible_at: null,
       paid_at: null,
       voided_at: null,
     },
-    subtotal: input.amount,
-    subtotal_excluding_tax: input.amount,
+    subtotal: total,
+    subtotal_excluding_tax: total,
     test_clock: null,
-    total: input.amount,
+    total,
     total_discount_amounts: [],
-    total_excluding_tax: input.amount,
+    total_excluding_tax: total,
     total_pretax_credit_amounts: [],
     total_taxes: [],
     webhooks_delivered_at: null,
@@ -382,7 +446,13 @@ export function invoiceObject(input: NewInvoice): Invoice {
 }
 
 export function chargeObject(
-  input: { invoice: Invoice; customer: Customer; now: number; description: string },
+  input: {
+    invoice: Invoice;
+    customer: Customer;
+    now: number;
+    description: string;
+    paymentMethod: PaymentMethod;
+  },
 ): Charge {
   return {
     id: newId("ch"),
@@ -427,8 +497,8 @@ export function chargeObject(
     },
     paid: true,
     payment_intent: null,
-    payment_method: null,
-    payment_method_details: null,
+    payment_method: input.paymentMethod.id,
+    payment_method_details: chargePaymentDetails(input.paymentMethod),
     receipt_email: input.customer.email,
     receipt_number: null,
     receipt_url: null,
@@ -570,17 +640,24 @@ export function checkoutLineItem(price: Price, quantity: number): CheckoutLineIt
 }
 
 export function portalSessionObject(
-  input: { url: (id: string) => string; customer: string; returnUrl: string | null; now: number },
+  input: {
+    url: (id: string) => string;
+    customer: string;
+    returnUrl: string | null;
+    configuration: string;
+    flow: PortalFlow | null;
+    now: number;
+  },
 ): PortalSession {
   const id = newId("bps");
   return {
     id,
     object: "billing_portal.session",
-    configuration: "bpc_sim_default",
+    configuration: input.configuration,
     created: input.now,
     customer: input.customer,
     customer_account: null,
-    flow: null,
+    flow: input.flow,
     livemode: false,
     locale: null,
     on_behalf_of: null,

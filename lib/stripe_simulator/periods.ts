@@ -23,3 +23,13 @@ export function periodEnd(start: number, anchor: number, interval: BillingInterv
 }
 
 export const DAY_SECONDS = 24 * 3600;
+
+/** "15 March 2026": how pages and line descriptions write a day. */
+export function day(timestamp: number): string {
+  return new Date(timestamp * 1000).toLocaleDateString("en-GB", {
+    day: "numeric",
+    month: "long",
+    year: "numeric",
+    timeZone: "UTC",
+  });
+}

@@ -157,3 +157,27 @@ export async function subscribe(
   const subscription = await stripe.subscriptions.retrieve(session.subscription as string);
   return { session, subscription };
 }
+
+/**
+ * Run `action`, wait until its deliveries have settled, and return the events the receiver
+ * verified meanwhile — each once, in the order the simulator emitted them (deliveries run
+ * concurrently, so they may arrive in another order).
+ */
+export async function deliveredInOrder(
+  { sim, receiver }: { sim: StripeSimulator; receiver: WebhookReceiver },
+  action: () => unknown,
+): Promise<Stripe.Event[]> {
+  const before = receiver.events.length;
+  await action();
+  await sim.settled();
+  const arrived = new Map(receiver.events.slice(before).map((event) => [event.id, event]));
+  return sim.events().flatMap((event) => arrived.get(event.id) ?? []);
+}
+
+/** The events of one type among `events`, typed. */
+export function eventsOfType<T extends Stripe.Event>(
+  events: Stripe.Event[],
+  type: T["type"],
+): T[] {
+  return events.filter((event): event is T => event.type === type);
+}

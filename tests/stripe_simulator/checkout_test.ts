@@ -211,9 +211,16 @@ Deno.test("an annual checkout with a 14-day trial: £0 now, the full price when 
       sim.advanceSubscription(subscription.id);
       await sim.settled();
       assert.deepEqual(receiver.events.map((event) => event.type).sort(), [
+        "customer.subscription.trial_will_end",
         "customer.subscription.updated",
         "invoice.paid",
       ]);
+      const warned = only<Stripe.CustomerSubscriptionTrialWillEndEvent>(
+        receiver,
+        "customer.subscription.trial_will_end",
+      );
+      assert.equal(warned.created, subscription.trial_end! - 3 * DAY, "three days before");
+      assert.equal(warned.data.object.status, "trialing");
       const updated = only<Stripe.CustomerSubscriptionUpdatedEvent>(
         receiver,
         "customer.subscription.updated",

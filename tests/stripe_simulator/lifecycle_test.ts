@@ -2,29 +2,17 @@ import assert from "node:assert/strict";
 import type Stripe from "stripe";
 import { periodEnd } from "../../lib/stripe_simulator/periods.ts";
 import {
-  type SimulatedStripe,
+  deliveredInOrder,
+  eventsOfType,
   startSimulatorWithReceiver,
   subscribe,
-  type WebhookReceiver,
 } from "../helpers/stripe.ts";
 
 const START = new Date("2026-01-31T10:00:00Z");
 const unix = (iso: string) => Date.parse(iso) / 1000;
 
-/** Run `action`, wait for its deliveries, and return what arrived. */
-async function deliveredBy(
-  { sim, receiver }: { sim: SimulatedStripe["sim"]; receiver: WebhookReceiver },
-  action: () => unknown,
-): Promise<Stripe.Event[]> {
-  const before = receiver.events.length;
-  await action();
-  await sim.settled();
-  return receiver.events.slice(before);
-}
-
-function ofType<T extends Stripe.Event>(events: Stripe.Event[], type: T["type"]): T[] {
-  return events.filter((event): event is T => event.type === type);
-}
+const deliveredBy = deliveredInOrder;
+const ofType = eventsOfType;
 
 Deno.test("monthly periods follow the calendar from their anchor", () => {
   const anchor = unix("2026-01-31T10:00:00Z");
@@ -48,6 +36,7 @@ Deno.test("renewals, a declined payment and a refund", async (t) => {
       assert.deepEqual(events.map((event) => event.type).sort(), [
         "customer.subscription.updated",
         "invoice.paid",
+        "invoice.upcoming",
       ]);
       const [updated] = ofType<Stripe.CustomerSubscriptionUpdatedEvent>(
         events,
@@ -95,16 +84,26 @@ Deno.test("renewals, a declined payment and a refund", async (t) => {
       assert.equal((await stripe.subscriptions.retrieve(subscription.id)).status, "past_due");
     });
 
-    await t.step("the next renewal pays and makes it active again", async () => {
-      const events = await deliveredBy(context, () => sim.advanceSubscription(subscription.id));
-      assert.equal(ofType(events, "invoice.paid").length, 1);
+    await t.step("the retry three days later pays and makes it active again", async () => {
+      const events = await deliveredBy(
+        context,
+        () => sim.advanceClock(new Date("2026-04-03T10:00:00Z")),
+      );
+      assert.deepEqual(events.map((event) => event.type).sort(), [
+        "customer.subscription.updated",
+        "invoice.paid",
+      ]);
+      const [paid] = ofType<Stripe.InvoicePaidEvent>(events, "invoice.paid");
+      assert.equal(paid.data.object.attempt_count, 2);
+      assert.equal(paid.data.object.billing_reason, "subscription_cycle");
+      assert.equal(paid.created, unix("2026-04-03T10:00:00Z"));
       assert.equal((await stripe.subscriptions.retrieve(subscription.id)).status, "active");
     });
 
     await t.step("a refund of the last charge: charge.refunded", async () => {
       const events = await deliveredBy(context, () => sim.refundLastCharge(subscription.id));
       const [refunded] = ofType<Stripe.ChargeRefundedEvent>(events, "charge.refunded");
-      assert.equal(events.length, 1);
+      assert.deepEqual(events.map((event) => event.type), ["charge.refunded", "refund.created"]);
       const charge = refunded.data.object;
       assert.match(charge.id, /^ch_\w+$/);
       assert.equal(charge.amount, 700);
@@ -122,6 +121,7 @@ Deno.test("renewals, a declined payment and a refund", async (t) => {
       const paid = ofType<Stripe.InvoicePaidEvent>(events, "invoice.paid")
         .map((event) => event.data.object.period_end).sort();
       assert.deepEqual(paid, [
+        unix("2026-04-30T10:00:00Z"),
         unix("2026-05-31T10:00:00Z"),
         unix("2026-06-30T10:00:00Z"),
       ]);
@@ -267,6 +267,7 @@ Deno.test("a trial set to cancel ends without charging; a declined conversion is
   try {
     const cancelled = await subscribe(stripe, { price: sim.prices.annual, trialDays: 14 });
     await stripe.subscriptions.update(cancelled.subscription.id, { cancel_at_period_end: true });
+    sim.advanceClock(new Date("2026-02-01T10:00:00Z"));
     const declined = await subscribe(stripe, { price: sim.prices.annual, trialDays: 14 });
     sim.failNextPayment(declined.subscription.id);
     await sim.settled();
@@ -275,7 +276,16 @@ Deno.test("a trial set to cancel ends without charging; a declined conversion is
       context,
       () => sim.advanceSubscription(cancelled.subscription.id),
     );
-    assert.deepEqual(ended.map((event) => event.type), ["customer.subscription.deleted"]);
+    // The clock is shared: the second trial's warning (three days before 15 February) comes on
+    // the way to the first trial's end on 14 February.
+    assert.deepEqual(
+      ended.map((event) => [event.type, (event.data.object as Stripe.Subscription).id]),
+      [
+        ["customer.subscription.trial_will_end", cancelled.subscription.id],
+        ["customer.subscription.trial_will_end", declined.subscription.id],
+        ["customer.subscription.deleted", cancelled.subscription.id],
+      ],
+    );
 
     const failed = await deliveredBy(
       context,

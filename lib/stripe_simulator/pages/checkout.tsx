@@ -1,12 +1,16 @@
 /**
- * The hosted checkout page a session's `url` points to: what is being bought, then "Pay"
- * (creates the subscription and redirects to `success_url`) or "Cancel" (back to `cancel_url`).
+ * The hosted checkout page a session's `url` points to: what is being bought, then "Pay" with a
+ * test card (creates the subscription and redirects to `success_url`), "Bank debit (settles
+ * later)", or "Cancel" (back to `cancel_url`).
  */
 import { Hono } from "hono";
 import { completeCheckout } from "../billing.ts";
+import { DEFAULT_TEST_CARD, spacedNumber, TEST_CARDS, testCard } from "../cards.ts";
+import { catchUp } from "../clock.ts";
 import { SimulatorError } from "../errors.ts";
 import { SIMULATED_PRODUCT_NAME } from "../catalog.ts";
 import type { CheckoutSession } from "../objects.ts";
+import type { PaymentChoice } from "../payment_objects.ts";
 import { isEmailAddress } from "../params.ts";
 import { DAY_SECONDS } from "../periods.ts";
 import type { CheckoutRecord, Store } from "../store.ts";
@@ -16,12 +20,14 @@ export function checkoutRoutes(store: Store): Hono {
   const app = new Hono();
 
   app.get("/checkout/:id", (c) => {
+    catchUp(store);
     const record = store.checkouts.get(c.req.param("id"));
     if (!record) return notFound();
     return htmlResponse(checkoutPage(record, store.nowUnix()));
   });
 
   app.post("/checkout/:id/pay", async (c) => {
+    catchUp(store);
     const record = store.checkouts.get(c.req.param("id"));
     if (!record) return notFound();
     const form = await c.req.parseBody();
@@ -32,8 +38,15 @@ export function checkoutRoutes(store: Store): Hono {
         400,
       );
     }
+    const choice = paymentChoice(form);
+    if (!choice) {
+      return htmlResponse(
+        checkoutPage(record, store.nowUnix(), "Choose one of the test cards."),
+        400,
+      );
+    }
     try {
-      const session = completeCheckout(store, record, email || null);
+      const session = completeCheckout(store, record, email || null, choice);
       return c.redirect(successUrl(session), 303);
     } catch (error) {
       if (!(error instanceof SimulatorError)) throw error;
@@ -49,6 +62,13 @@ export function checkoutRoutes(store: Store): Hono {
   });
 
   return app;
+}
+
+/** The card chosen (4242 4242 4242 4242 unless another was), or the bank debit. */
+function paymentChoice(form: Record<string, unknown>): PaymentChoice | null {
+  if (form.method === "bacs_debit") return { type: "bacs_debit" };
+  const card = testCard(typeof form.card === "string" ? form.card : DEFAULT_TEST_CARD);
+  return card ? { type: "card", card } : null;
 }
 
 /** Stripe fills in `{CHECKOUT_SESSION_ID}` so the site can look the session up on return. */
@@ -99,6 +119,10 @@ function checkoutPage(record: CheckoutRecord, now: number, error?: string): stri
       {open
         ? (
           <>
+            {
+              /* Pay comes straight after the email: the default card needs no choosing, so the
+                usual way through is two steps by keyboard. The other test cards follow. */
+            }
             <form method="post" action={`/checkout/${session.id}/pay`} class="stacked">
               {email ? <p>Paying as {email}</p> : (
                 <>
@@ -108,6 +132,41 @@ function checkoutPage(record: CheckoutRecord, now: number, error?: string): stri
               )}
               <p>
                 <button type="submit">Pay</button>
+              </p>
+              <fieldset>
+                <legend>Test card</legend>
+                {TEST_CARDS.map((card) => (
+                  <p key={card.number}>
+                    <input
+                      id={`card-${card.number}`}
+                      name="card"
+                      type="radio"
+                      value={card.number}
+                      checked={card.number === DEFAULT_TEST_CARD}
+                    />
+                    <label for={`card-${card.number}`}>
+                      {`${card.label} ${spacedNumber(card.number)}`}
+                    </label>
+                  </p>
+                ))}
+              </fieldset>
+            </form>
+            <form method="post" action={`/checkout/${session.id}/pay`} class="stacked">
+              <input type="hidden" name="method" value="bacs_debit" />
+              {!email && (
+                <>
+                  <label for="debit-email">Email address for the bank debit</label>
+                  <input
+                    id="debit-email"
+                    name="email"
+                    type="email"
+                    autocomplete="email"
+                    required
+                  />
+                </>
+              )}
+              <p>
+                <button type="submit" class="secondary">Bank debit (settles later)</button>
               </p>
             </form>
             {session.cancel_url && (
@@ -120,7 +179,9 @@ function checkoutPage(record: CheckoutRecord, now: number, error?: string): stri
         : (
           <p>
             {session.status === "complete"
-              ? "This checkout session is complete. "
+              ? session.payment_status === "unpaid"
+                ? "This checkout session is complete; its bank debit has not settled yet. "
+                : "This checkout session is complete. "
               : "This checkout session has expired. "}
             {session.success_url && session.status === "complete" && (
               <a href={successUrl(session)}>Continue</a>

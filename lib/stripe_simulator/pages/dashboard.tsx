@@ -10,10 +10,13 @@ import { type Context, Hono } from "hono";
 import { SimulatorError } from "../errors.ts";
 import type { TestControls } from "../controls.ts";
 import type { SimulatedEvent } from "../events.ts";
+import { isLive } from "../billing.ts";
+import { catchUp } from "../clock.ts";
 import { itemOf, type Subscription } from "../objects.ts";
-import type { Store } from "../store.ts";
+import type { DisputeReason } from "../payment_objects.ts";
+import type { SimulatorSettings, Store } from "../store.ts";
 import type { WebhookSender } from "../webhooks.ts";
-import { day, htmlResponse, priceLabel, renderDocument } from "./document.tsx";
+import { day, htmlResponse, money, priceLabel, renderDocument } from "./document.tsx";
 
 export interface DashboardParts {
   store: Store;
@@ -31,7 +34,10 @@ export function dashboardRoutes(parts: DashboardParts): Hono {
   const app = new Hono();
 
   app.get("/", (c) => c.redirect("/_sim"));
-  app.get("/_sim", (c) => htmlResponse(dashboardPage(parts, new URL(c.req.url).origin)));
+  app.get("/_sim", (c) => {
+    catchUp(parts.store);
+    return htmlResponse(dashboardPage(parts, new URL(c.req.url).origin));
+  });
 
   app.post("/_sim/checkout", async (c) => {
     const form = await c.req.parseBody();
@@ -99,12 +105,50 @@ export function dashboardRoutes(parts: DashboardParts): Hono {
     });
   }
 
+  control("/_sim/clock/advance", (_, input) => {
+    const to = readTime(input.to);
+    if (!to) throw new SimulatorError('"to" is required: an ISO date or Unix seconds.');
+    controls.advanceClock(to);
+    return { now: parts.store.now().toISOString() };
+  });
+  control("/_sim/configure", (_, input) => ({ settings: controls.configure(readSettings(input)) }));
+  control("/_sim/requests/fail_next", (_, input) => {
+    controls.failNextRequests({
+      count: readNumber(input.count, "count"),
+      status: input.status === undefined || input.status === ""
+        ? undefined
+        : readNumber(input.status, "status") as 429 | 500,
+    });
+  });
   control("/_sim/subscriptions/:id/advance", (c, input) => ({
     subscription: controls.advanceSubscription(c.req.param("id")!, { to: readTime(input.to) }),
   }));
   control("/_sim/subscriptions/:id/fail_next_payment", (c) => {
     controls.failNextPayment(c.req.param("id")!);
   });
+  control("/_sim/subscriptions/:id/fail_payments", (c, input) => {
+    const count = input.count === "until_card_updated"
+      ? "until_card_updated"
+      : readNumber(input.count, "count");
+    controls.failPayments(c.req.param("id")!, count);
+  });
+  control("/_sim/customers/:id/remove_payment_method", (c) => ({
+    payment_method: controls.removePaymentMethod(c.req.param("id")!),
+  }));
+  control("/_sim/charges/:id/dispute", (c, input) => ({
+    dispute: controls.disputeCharge(c.req.param("id")!, {
+      reason: input.reason ? String(input.reason) as DisputeReason : undefined,
+    }),
+  }));
+  control("/_sim/disputes/:id/close", (c, input) => ({
+    dispute: controls.closeDispute(c.req.param("id")!, String(input.status) as "won" | "lost"),
+  }));
+  control("/_sim/checkout/:id/settle", (c, input) => ({
+    session: controls.settleDelayedPayment(
+      c.req.param("id")!,
+      String(input.outcome) as "succeeded" | "failed",
+    ),
+  }));
   control("/_sim/subscriptions/:id/refund_last_charge", (c) => ({
     charge: controls.refundLastCharge(c.req.param("id")!),
   }));
@@ -126,6 +170,28 @@ function readTime(value: unknown): Date | undefined {
     throw new SimulatorError(`"to" must be an ISO date or Unix seconds (got ${String(value)}).`);
   }
   return date;
+}
+
+function readNumber(value: unknown, name: string): number {
+  const number = typeof value === "number" ? value : Number(String(value ?? ""));
+  if (value === undefined || value === "" || !Number.isFinite(number)) {
+    throw new SimulatorError(`"${name}" must be a number (got ${String(value)}).`);
+  }
+  return number;
+}
+
+/** Settings from JSON as they are, or from the page's form as text ("3, 5, 7"). */
+function readSettings(input: ControlInput): Partial<SimulatorSettings> {
+  const settings: Record<string, unknown> = { ...input };
+  if (typeof settings.retrySchedule === "string") {
+    settings.retrySchedule = settings.retrySchedule.trim()
+      ? settings.retrySchedule.split(",").map((days) => Number(days.trim()))
+      : [];
+  }
+  if (typeof settings.upcomingInvoiceDays === "string") {
+    settings.upcomingInvoiceDays = Number(settings.upcomingInvoiceDays);
+  }
+  return settings as Partial<SimulatorSettings>;
 }
 
 function readIds(value: unknown): string[] {
@@ -156,6 +222,66 @@ function dashboardPage(parts: DashboardParts, origin: string, error?: string): s
         <dt>Clock</dt>
         <dd>{store.now().toISOString()}</dd>
       </dl>
+
+      <section class="card" aria-labelledby="clock">
+        <h2 id="clock">Clock and settings</h2>
+        <form method="post" action="/_sim/clock/advance" class="stacked">
+          <label for="clock-to">Advance the clock to (ISO date, e.g. 2027-01-01T00:00:00Z)</label>
+          <input id="clock-to" name="to" type="text" required />
+          <p>
+            <button type="submit">Advance the clock</button>
+          </p>
+        </form>
+        <form method="post" action="/_sim/configure" class="stacked">
+          <label for="after-failed-retries">When the last retry of a payment fails</label>
+          <select id="after-failed-retries" name="afterFailedRetries">
+            {(["cancel", "unpaid", "past_due"] as const).map((choice) => (
+              <option
+                key={choice}
+                value={choice}
+                selected={store.settings.afterFailedRetries === choice}
+              >
+                {choice === "cancel"
+                  ? "Cancel the subscription"
+                  : choice === "unpaid"
+                  ? "Mark the subscription unpaid"
+                  : "Leave the subscription past due"}
+              </option>
+            ))}
+          </select>
+          <label for="retry-schedule">Retries: days after the previous attempt</label>
+          <input
+            id="retry-schedule"
+            name="retrySchedule"
+            type="text"
+            value={store.settings.retrySchedule.join(", ")}
+          />
+          <label for="upcoming-days">invoice.upcoming this many days before a renewal</label>
+          <input
+            id="upcoming-days"
+            name="upcomingInvoiceDays"
+            type="number"
+            min="1"
+            max="60"
+            value={String(store.settings.upcomingInvoiceDays)}
+          />
+          <p>
+            <button type="submit" class="secondary">Save settings</button>
+          </p>
+        </form>
+        <form method="post" action="/_sim/requests/fail_next" class="stacked">
+          <label for="fail-count">Fail this many of the next API requests</label>
+          <input id="fail-count" name="count" type="number" min="0" value="1" />
+          <label for="fail-status">With</label>
+          <select id="fail-status" name="status">
+            <option value="429">429 rate limited</option>
+            <option value="500">500 Stripe error</option>
+          </select>
+          <p>
+            <button type="submit" class="secondary">Fail next requests</button>
+          </p>
+        </form>
+      </section>
 
       <section class="card" aria-labelledby="start-checkout">
         <h2 id="start-checkout">Start a test checkout</h2>
@@ -190,6 +316,8 @@ function dashboardPage(parts: DashboardParts, origin: string, error?: string): s
           ))
           : <p>None yet.</p>}
       </section>
+
+      <PaymentsSection store={store} />
 
       <section class="card" aria-labelledby="deliveries">
         <h2 id="deliveries">Webhook deliveries</h2>
@@ -244,7 +372,8 @@ function SubscriptionControls(
   const customer = store.customers.get(subscription.customer as string);
   const headingId = `subscription-${subscription.id}`;
   const path = (action: string) => `/_sim/subscriptions/${subscription.id}/${action}`;
-  const live = subscription.status !== "canceled";
+  const live = isLive(subscription);
+  const hasCard = !!customer?.invoice_settings.default_payment_method;
   return (
     <div aria-labelledby={headingId} role="group">
       <h3 id={headingId}>
@@ -267,7 +396,23 @@ function SubscriptionControls(
               Fail next payment
             </button>
           </form>
+          <form method="post" action={path("fail_payments")}>
+            <input type="hidden" name="count" value="until_card_updated" />
+            <button type="submit" class="secondary" aria-describedby={headingId}>
+              Fail payments until the card is updated
+            </button>
+          </form>
         </>
+      )}
+      {customer && hasCard && (
+        <form
+          method="post"
+          action={`/_sim/customers/${customer.id}/remove_payment_method`}
+        >
+          <button type="submit" class="secondary" aria-describedby={headingId}>
+            Remove payment method
+          </button>
+        </form>
       )}
       <form method="post" action={path("refund_last_charge")}>
         <button type="submit" class="secondary" aria-describedby={headingId}>
@@ -323,5 +468,92 @@ function EventTable(
         })}
       </tbody>
     </table>
+  );
+}
+
+/** Charges to dispute, open disputes to decide, and bank debits waiting to settle. */
+function PaymentsSection({ store }: { store: Store }) {
+  const charges = [...store.charges.values()].reverse().slice(0, 20);
+  const disputes = [...store.disputes.values()].filter((dispute) =>
+    dispute.status === "needs_response"
+  );
+  const unsettled = [...store.checkouts.values()].filter((record) => record.unsettledInvoice);
+  return (
+    <section class="card" aria-labelledby="payments">
+      <h2 id="payments">Payments</h2>
+      {unsettled.map(({ session }) => (
+        <div key={session.id} role="group" aria-label={`Bank debit of ${session.id}`}>
+          <p>
+            Bank debit for <code>{session.id}</code> waiting to settle
+          </p>
+          {(["succeeded", "failed"] as const).map((outcome) => (
+            <form key={outcome} method="post" action={`/_sim/checkout/${session.id}/settle`}>
+              <input type="hidden" name="outcome" value={outcome} />
+              <button
+                type="submit"
+                class="secondary"
+                aria-label={`Bank debit ${outcome} for ${session.id}`}
+              >
+                {outcome === "succeeded" ? "Bank debit succeeds" : "Bank debit fails"}
+              </button>
+            </form>
+          ))}
+        </div>
+      ))}
+      {disputes.map((dispute) => (
+        <div key={dispute.id} role="group" aria-label={`Dispute ${dispute.id}`}>
+          <p>
+            Dispute <code>{dispute.id}</code> of <code>{dispute.charge as string}</code>{" "}
+            needs a response
+          </p>
+          {(["won", "lost"] as const).map((status) => (
+            <form key={status} method="post" action={`/_sim/disputes/${dispute.id}/close`}>
+              <input type="hidden" name="status" value={status} />
+              <button
+                type="submit"
+                class="secondary"
+                aria-label={`Close ${dispute.id} as ${status}`}
+              >
+                {`Close as ${status}`}
+              </button>
+            </form>
+          ))}
+        </div>
+      ))}
+      {charges.length
+        ? (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Charge</th>
+                <th scope="col">Amount</th>
+                <th scope="col">Refunded</th>
+                <th scope="col">Action</th>
+              </tr>
+            </thead>
+            <tbody>
+              {charges.map((charge) => (
+                <tr key={charge.id}>
+                  <td>
+                    <code>{charge.id}</code>
+                  </td>
+                  <td>{money(charge.amount, charge.currency)}</td>
+                  <td>{money(charge.amount_refunded, charge.currency)}</td>
+                  <td>
+                    {!charge.disputed && charge.amount_refunded < charge.amount && (
+                      <form method="post" action={`/_sim/charges/${charge.id}/dispute`}>
+                        <button type="submit" class="secondary" aria-label={`Dispute ${charge.id}`}>
+                          Dispute
+                        </button>
+                      </form>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )
+        : <p>No charges yet.</p>}
+    </section>
   );
 }

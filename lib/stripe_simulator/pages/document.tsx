@@ -4,6 +4,7 @@
  */
 import type { ComponentChildren } from "preact";
 import { renderToString } from "preact-render-to-string";
+import { money } from "../format.ts";
 import type { Price } from "../objects.ts";
 
 const STYLES = `
@@ -17,6 +18,9 @@ const STYLES = `
   form { display: inline-block; margin: .25rem .5rem .25rem 0; }
   form.stacked { display: block; }
   label { display: block; font-weight: 600; margin-top: .5rem; }
+  fieldset label { display: inline; font-weight: 400; }
+  fieldset { border: 1px solid #e3e8ee; border-radius: 6px; margin: .5rem 0; }
+  input[type=radio] { min-width: 0; }
   input, select { font: inherit; padding: .4rem; min-width: 16rem; }
   button { font: inherit; padding: .45rem 1rem; border-radius: 6px; border: 1px solid #635bff;
     background: #635bff; color: #fff; cursor: pointer; }
@@ -61,10 +65,7 @@ export function htmlResponse(html: string, status = 200): Response {
   });
 }
 
-export function money(amount: number, currency: string): string {
-  return new Intl.NumberFormat("en-GB", { style: "currency", currency: currency.toUpperCase() })
-    .format(amount / 100);
-}
+export { money } from "../format.ts";
 
 /** "£7.00 per month" */
 export function priceLabel(price: Price): string {
@@ -72,11 +73,4 @@ export function priceLabel(price: Price): string {
   return price.recurring ? `${amount} per ${price.recurring.interval}` : amount;
 }
 
-export function day(timestamp: number): string {
-  return new Date(timestamp * 1000).toLocaleDateString("en-GB", {
-    day: "numeric",
-    month: "long",
-    year: "numeric",
-    timeZone: "UTC",
-  });
-}
+export { day } from "../periods.ts";
