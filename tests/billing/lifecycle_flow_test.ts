@@ -422,7 +422,7 @@ Deno.test("a delayed payment grants nothing until the money arrives", async () =
   try {
     const me = await reader(app, "bank@example.com");
     const started = await checkout(app, me, "monthly");
-    await pressButton(started.body.url, "Pay by bank debit \\(settles later\\)");
+    await pressButton(started.body.url, "Bank debit \\(settles later\\)");
     await app.sim!.settled();
     assert.equal((await person(app, me)).stripeSubscriptionStatus, "incomplete");
     assert.equal(await access(app, me), false);
