@@ -68,8 +68,19 @@ async function advance(app: TestApp, days: number) {
   await app.jobs.wake();
 }
 
+/** A page as the reader sees it; past the 30 days a session lasts, they sign in again. */
+async function page(app: TestApp, who: Reader, path: string): Promise<string> {
+  let response = await app.fetch(path, { headers: { cookie: who.cookie } });
+  if (response.status === 303) {
+    await response.body?.cancel();
+    who.cookie = (await signIn(app, who.email)).cookie;
+    response = await app.fetch(path, { headers: { cookie: who.cookie } });
+  }
+  return await response.text();
+}
+
 async function settings(app: TestApp, who: Reader): Promise<string> {
-  return await (await app.fetch("/settings", { headers: { cookie: who.cookie } })).text();
+  return await page(app, who, "/settings");
 }
 
 async function postForm(app: TestApp, who: Reader, path: string, fields = {}) {
