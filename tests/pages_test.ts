@@ -143,13 +143,21 @@ Deno.test("/settings for each kind of account", async (t) => {
           "customer.subscription.created",
           subscriptionObject("sub_trial", "cus_trial_page", "trialing", {
             trial_end: trialEnd,
-            items: { data: [{ price: app.sim!.prices.annual }] },
+            items: {
+              data: [{
+                price: { id: app.sim!.prices.annual, unit_amount: 7000, currency: "gbp" },
+              }],
+            },
           }),
         ),
         { secret: app.sim!.webhookSecret },
       );
       const page = await html(app, "/settings", cookie);
-      assert.match(page.body, /data-testid="plan">Free trial: 14 days remaining</);
+      assert.match(page.body, /data-testid="plan">Free trial \(annual\)</);
+      assert.match(
+        page.body,
+        /data-testid="billing-status">Free trial: 14 days left — then £70\.00 on \d+ \w+ \d{4}</,
+      );
     });
   } finally {
     await app.close();

@@ -159,6 +159,6 @@ function alreadySubscribed(): DomainError {
   return new DomainError(
     "conflict",
     "already_subscribed",
-    "You already have a subscription. Manage it from your settings.",
+    "You already have a subscription. Manage it from the billing portal in your settings.",
   );
 }

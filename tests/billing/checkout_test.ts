@@ -297,11 +297,21 @@ Deno.test("the billing portal", async () => {
     const portal = await (await fetch((await opened.json()).url)).text();
     assert.match(portal, /http:\/\/localhost:8000\/settings/, "the portal links back to settings");
 
-    await app.db
-      .sql`update users set stripe_customer_id = 'cus_unknown_to_stripe' where email = 'portal@example.com'`;
+    app.sim!.failNextRequests({ count: 1, status: 500 });
     const failed = await errorOf(await post(app, "/api/stripe/portal", cookie, {}));
     assert.equal(failed.status, 502);
+    assert.equal(failed.error, "stripe_error");
     assert.equal(app.logs.records("stripe.portal.create_failed").length, 1);
+
+    // A customer Stripe no longer knows is forgotten, not an error every time.
+    await app.db
+      .sql`update users set stripe_customer_id = 'cus_unknown_to_stripe' where email = 'portal@example.com'`;
+    const forgotten = await errorOf(await post(app, "/api/stripe/portal", cookie, {}));
+    assert.equal(forgotten.status, 404);
+    assert.equal(forgotten.error, "no_stripe_customer");
+    const [row] = await app.db
+      .sql`select stripe_customer_id from users where email = 'portal@example.com'`;
+    assert.equal(row.stripeCustomerId, null);
   } finally {
     await app.close();
   }

@@ -31,6 +31,9 @@ async function settingsAfterWebhooks(app: TestApp, page: Page) {
   await page.reload();
   return {
     plan: await page.getByTestId("plan").textContent(),
+    status: await page.getByTestId("billing-status").count()
+      ? await page.getByTestId("billing-status").textContent()
+      : null,
     credit: await page.getByTestId("credit").count()
       ? await page.getByTestId("credit").textContent()
       : null,
@@ -108,9 +111,9 @@ Deno.test("referral to paid plan, trial countdown and portal cancellation, in Ch
       assert.match(settings.credit ?? "", /\+45 days on your account/);
     });
 
-    await t.step("buying again is refused in words", async () => {
+    await t.step("buying again is refused in words (and no second trial is offered)", async () => {
       await friend.page.goto(`${base}/pricing`);
-      await friend.page.getByRole("button", { name: "Start 14-day free trial" }).click();
+      await friend.page.getByRole("button", { name: "Subscribe yearly" }).click();
       const alert = friend.page.getByRole("alert");
       await alert.waitFor();
       assert.match(await alert.textContent() ?? "", /You already have a subscription/);
@@ -133,9 +136,11 @@ Deno.test("referral to paid plan, trial countdown and portal cancellation, in Ch
       await annual.page.waitForURL(`${app.sim!.url}/checkout/**`);
       await annual.page.getByRole("button", { name: "Pay" }).click();
       await annual.page.waitForURL(`${base}/settings?upgraded=1`);
-      assert.equal(
-        (await settingsAfterWebhooks(app, annual.page)).plan,
-        "Free trial: 14 days remaining",
+      const settings = await settingsAfterWebhooks(app, annual.page);
+      assert.equal(settings.plan, "Free trial (annual)");
+      assert.match(
+        settings.status ?? "",
+        /^Free trial: 14 days left — then £70\.00 on \d+ \w+ \d{4}$/,
       );
     });
 
@@ -155,7 +160,8 @@ Deno.test("referral to paid plan, trial countdown and portal cancellation, in Ch
     await t.step("when Stripe cannot be reached, the page says so", async () => {
       await annual.page.goto(`${base}/pricing`);
       await app.sim!.close();
-      await annual.page.getByRole("button", { name: "Start 14-day free trial" }).click();
+      // Their free trial is used: annual now bills at once.
+      await annual.page.getByRole("button", { name: "Subscribe yearly" }).click();
       const alert = annual.page.getByRole("alert");
       await alert.waitFor();
       assert.match(await alert.textContent() ?? "", /payment provider/);

@@ -18,6 +18,7 @@ import { isDatabaseFailure } from "../../db/errors.ts";
 import { isTransientStripeFailure } from "../stripe_calls.ts";
 import { parseEnvelope, type StripeEventEnvelope } from "./verify.ts";
 import { EVENT_HANDLERS } from "./handlers/mod.ts";
+import { AskStripeFirst } from "./handlers/context.ts";
 
 /** Stored payloads are capped so no sender can bloat a row. */
 export const STORED_PAYLOAD_MAX_CHARS = 16 * 1024;
@@ -37,8 +38,7 @@ export async function processStripeEvent(
   rawBody: string,
 ): Promise<EventOutcome> {
   const { log } = services;
-  const prepared = await prepare(event, services);
-  const outcome = await withTransaction(services.db, async (tx) => {
+  const outcome = await preparedTransaction(services, event, async (tx, prepared) => {
     if (!await recordDelivery(tx, event, rawBody, services.now())) return "duplicate" as const;
     return await applyRecordedEvent(tx, event, prepared, services);
   });
@@ -55,6 +55,25 @@ export async function processStripeEvent(
 type Prepared = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
+ * `work` in one transaction, after the handler's `prepare`; once more, with Stripe's current
+ * view, if the handler finds under its lock that it needs it (`AskStripeFirst`).
+ */
+async function preparedTransaction<T>(
+  services: Pick<Services, "db" | "stripe">,
+  event: StripeEventEnvelope,
+  work: (tx: Tx, prepared: Prepared) => Promise<T>,
+): Promise<T> {
+  const prepared = await prepare(event, services, false);
+  try {
+    return await withTransaction(services.db, (tx) => work(tx, prepared));
+  } catch (error) {
+    if (!(error instanceof AskStripeFirst)) throw error;
+    const fresh = await prepare(event, services, true);
+    return await withTransaction(services.db, (tx) => work(tx, fresh));
+  }
+}
+
+/**
  * Run the handler's `prepare`. Stripe or the database failing is thrown (the delivery answers
  * 5xx and nothing is stored); a failure of the event's own data is kept for the handler's turn,
  * where it is recorded like any handler error.
@@ -62,11 +81,12 @@ type Prepared = { ok: true; value: unknown } | { ok: false; error: unknown };
 async function prepare(
   event: StripeEventEnvelope,
   services: Pick<Services, "db" | "stripe">,
+  fresh: boolean,
 ): Promise<Prepared> {
   const handler = EVENT_HANDLERS.get(event.type);
   if (!handler?.prepare) return { ok: true, value: undefined };
   try {
-    return { ok: true, value: await handler.prepare(event, services) };
+    return { ok: true, value: await handler.prepare(event, services, { fresh }) };
   } catch (error) {
     if (isInfrastructureFailure(error)) throw error;
     return { ok: false, error };
@@ -106,7 +126,7 @@ async function applyRecordedEvent(
   tx: Tx,
   event: StripeEventEnvelope,
   prepared: Prepared,
-  services: Pick<Services, "config" | "log" | "now">,
+  services: Pick<Services, "config" | "log" | "now" | "stripe">,
 ): Promise<"ok" | "ignored" | "handler_error"> {
   const handler = EVENT_HANDLERS.get(event.type);
   if (!handler) {
@@ -125,10 +145,11 @@ async function applyRecordedEvent(
           log: services.log,
           now: services.now(),
           prepared: prepared.value,
+          canAskStripe: services.stripe !== null,
         }),
     );
   } catch (error) {
-    if (isInfrastructureFailure(error)) throw error;
+    if (isInfrastructureFailure(error) || error instanceof AskStripeFirst) throw error;
     services.log.error("stripe.handler_error", { event_id: event.id, type: event.type, error });
     await tx`
       update stripe_events set error = ${describe(error)}, processed_at = null
@@ -178,8 +199,7 @@ export async function replayStripeEvent(
     ? await fetchFromStripe(services.stripe, eventId)
     : parseEnvelope(JSON.parse(row.payload));
 
-  const prepared = await prepare(event, services);
-  const outcome = await withTransaction(services.db, async (tx) => {
+  const outcome = await preparedTransaction(services, event, async (tx, prepared) => {
     const [locked] = await tx<{ processedAt: Date | null }[]>`
       select processed_at from stripe_events where event_id = ${eventId} for update`;
     if (locked.processedAt) {

@@ -13,6 +13,17 @@ export interface EventContext<Prepared = unknown> {
   now: Date;
   /** What the handler's `prepare` fetched before the transaction opened. */
   prepared: Prepared;
+  /** Whether Stripe can be asked (see `AskStripeFirst`). */
+  canAskStripe: boolean;
+}
+
+/**
+ * Thrown by `apply` when what it found under the person's lock needs Stripe's current view after
+ * all: the transaction rolls back, `prepare` runs again with `fresh`, and the event is applied
+ * once more — so Stripe is still never asked while a transaction is open.
+ */
+export class AskStripeFirst extends Error {
+  override name = "AskStripeFirst";
 }
 
 /** What `prepare` may use: the database for a quick look, and Stripe. */
@@ -27,7 +38,12 @@ export interface PrepareServices {
  * `prepare` fetches first, outside any transaction.
  */
 export interface EventHandler<Prepared = unknown> {
-  prepare?(event: StripeEventEnvelope, services: PrepareServices): Promise<Prepared>;
+  /** `fresh`: the handler asked (`AskStripeFirst`) for Stripe's current view. */
+  prepare?(
+    event: StripeEventEnvelope,
+    services: PrepareServices,
+    options: { fresh: boolean },
+  ): Promise<Prepared>;
   apply(ctx: EventContext<Prepared>): Promise<void>;
 }
 

@@ -17,6 +17,7 @@ import { lockPerson, refreshPerson } from "../../entitlement.ts";
 import { resolveDuplicates } from "../../duplicates.ts";
 import { SubscriptionObject } from "./objects.ts";
 import {
+  AskStripeFirst,
   type EventContext,
   type EventHandler,
   personNotFound,
@@ -24,15 +25,29 @@ import {
 } from "./context.ts";
 import type { StripeEventEnvelope } from "../verify.ts";
 
-export function subscriptionChange(change: SubscriptionChange): EventHandler<SubscriptionSnapshot> {
+interface Prepared {
+  snapshot: SubscriptionSnapshot;
+  /** Stripe's current view, rather than the event's. */
+  fromStripe: boolean;
+}
+
+export function subscriptionChange(change: SubscriptionChange): EventHandler<Prepared> {
   return {
-    prepare: (event, services) => settledSnapshot(event, services, change),
+    prepare: (event, services, { fresh }) => settledSnapshot(event, services, change, fresh),
     async apply(ctx) {
-      const snapshot = ctx.prepared;
+      const { snapshot, fromStripe } = ctx.prepared;
       const { customer } = SubscriptionObject.parse(ctx.event.data.object);
       const user = await lockPerson(ctx.tx, { customerId: customer });
       if (!user) return personNotFound(ctx, customer);
       const eventCreatedAt = new Date(ctx.event.created * 1000);
+      // Another update of the same second was recorded while this one was on its way (checked
+      // again now, under the lock): only Stripe can say which is current.
+      if (
+        change === "updated" && !fromStripe && ctx.canAskStripe &&
+        await recordedAt(ctx.tx, snapshot.id, eventCreatedAt)
+      ) {
+        throw new AskStripeFirst();
+      }
       const before = await findSubscription(ctx.tx, snapshot.id);
       const stored = await recordSubscription(ctx.tx, user.id, snapshot, change, eventCreatedAt);
       if (!stored) {
@@ -58,22 +73,23 @@ export function subscriptionChange(change: SubscriptionChange): EventHandler<Sub
 
 /**
  * The subscription as the event says — unless the state we recorded came from an event of the
- * same second, which cannot be ordered against this one (Stripe delivers them in any order):
- * then as Stripe says it is now. Asked before the transaction opens.
+ * same second, which cannot be ordered against this one (Stripe delivers them in any order), or
+ * the handler asked: then as Stripe says it is now. Asked before the transaction opens.
  */
 async function settledSnapshot(
   event: StripeEventEnvelope,
   services: PrepareServices,
   change: SubscriptionChange,
-): Promise<SubscriptionSnapshot> {
+  fresh: boolean,
+): Promise<Prepared> {
   const subscription = SubscriptionObject.parse(event.data.object);
-  const sameSecond = change === "updated" && services.stripe &&
-    await recordedAt(services.db, subscription.id, new Date(event.created * 1000));
-  if (sameSecond) {
+  const ask = change === "updated" && services.stripe &&
+    (fresh || await recordedAt(services.db, subscription.id, new Date(event.created * 1000)));
+  if (ask) {
     const current = await services.stripe!.subscriptions.retrieve(subscription.id);
-    return snapshotOf(SubscriptionObject.parse(current), change);
+    return { snapshot: snapshotOf(SubscriptionObject.parse(current), change), fromStripe: true };
   }
-  return snapshotOf(subscription, change);
+  return { snapshot: snapshotOf(subscription, change), fromStripe: false };
 }
 
 export function snapshotOf(
@@ -102,7 +118,7 @@ export function snapshotOf(
  * of a monthly plan, scheduled from its start.
  */
 async function owedNotices(
-  ctx: EventContext<SubscriptionSnapshot>,
+  ctx: EventContext<Prepared>,
   userId: number,
   snapshot: SubscriptionSnapshot,
   before: RecordedSubscription | null,
