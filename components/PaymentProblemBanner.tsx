@@ -22,9 +22,11 @@ export function PaymentProblemBanner(props: { user: User; graceDays: number }) {
             }.`
             : "Your subscription is unpaid, so paid access has stopped — update your card to restore it."}
         </span>
-        <form method="post" action="/billing/card">
-          <button type="submit" class="btn btn-small">Update card</button>
-        </form>
+        {
+          /* A link, not a form: the site's CSP lets forms post only to itself, and this goes on
+            to Stripe's portal. */
+        }
+        <a class="btn btn-small" href="/billing/card">Update card</a>
       </div>
     </div>
   );
