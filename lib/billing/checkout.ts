@@ -79,7 +79,7 @@ export async function startCheckout(
     !await hasHadSubscription(db, user.id);
 
   const session = await callStripe(log, "stripe.checkout.create_failed", user.id, async () => {
-    for (const open of history.openSessions) await stripe.checkout.sessions.expire(open);
+    for (const open of history.openSessions) await expireOpenSession(stripe, open);
     const created = await stripe.checkout.sessions.create(
       checkoutParams(config.siteUrl, user, customer, price, request.cadence, trial),
     );
@@ -108,6 +108,21 @@ export async function startCheckout(
     expired_sessions: history.openSessions.length,
   });
   return { url: session.url, trial };
+}
+
+/**
+ * Expires an earlier Checkout session. A checkout running alongside may have expired it first,
+ * which is what we wanted; if it was paid meanwhile the person has just subscribed.
+ */
+export async function expireOpenSession(stripe: Stripe, id: string): Promise<void> {
+  try {
+    await stripe.checkout.sessions.expire(id);
+  } catch (error) {
+    const { status } = await stripe.checkout.sessions.retrieve(id);
+    if (status === "expired") return;
+    if (status === "complete") throw alreadySubscribed();
+    throw error;
+  }
 }
 
 /** What Stripe knows of the customer's subscriptions and open Checkout sessions. */

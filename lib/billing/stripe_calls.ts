@@ -74,6 +74,7 @@ export async function callStripe<T>(
   try {
     return await call();
   } catch (error) {
+    if (error instanceof DomainError) throw error;
     log.error(event, { user_id: userId, error });
     throw stripeFailure(error);
   }

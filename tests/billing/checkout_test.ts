@@ -3,6 +3,8 @@ import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { sessionHeaders, signIn } from "../helpers/auth.ts";
 import { pressButton } from "../helpers/stripe.ts";
 import { REG36_WAIVER } from "../../lib/billing/waiver.ts";
+import { expireOpenSession } from "../../lib/billing/checkout.ts";
+import { DomainError } from "../../lib/domain_error.ts";
 
 const ADMIN_TOKEN = "admin-token-for-checkout-tests-0123456789";
 
@@ -178,6 +180,32 @@ Deno.test("two checkouts at once mint one Stripe customer", async () => {
     );
     assert.equal(new Set(customers).size, 1);
     assert.equal((await userRow(app, "eager@example.com")).stripeCustomerId, customers[0]);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("an earlier session another checkout expired first is fine; one paid meanwhile refuses", async () => {
+  const app = await createTestApp({ payments: "simulator" });
+  try {
+    const { cookie } = await signIn(app, "racing@example.com");
+    const start = async () => {
+      const { url } = await (await post(app, "/api/stripe/checkout", cookie, {
+        cadence: "annual",
+        reg36Waiver: false,
+      })).json();
+      return { url: url as string, id: (url as string).split("/").pop()! };
+    };
+    const expiredMeanwhile = await start();
+    await app.stripe!.checkout.sessions.expire(expiredMeanwhile.id);
+    await expireOpenSession(app.stripe!, expiredMeanwhile.id);
+
+    const paidMeanwhile = await start();
+    await pressButton(paidMeanwhile.url, "Pay");
+    await assert.rejects(
+      () => expireOpenSession(app.stripe!, paidMeanwhile.id),
+      (error: unknown) => error instanceof DomainError && error.code === "already_subscribed",
+    );
   } finally {
     await app.close();
   }
