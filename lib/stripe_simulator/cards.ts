@@ -28,6 +28,11 @@ export function testCard(number: string): TestCard | undefined {
   return TEST_CARDS.find((card) => card.number === number.replace(/\s+/g, ""));
 }
 
+/** The card a hosted page's form chose: the default when none was, undefined for an unknown one. */
+export function chosenTestCard(form: Record<string, unknown>): TestCard | undefined {
+  return testCard(typeof form.card === "string" ? form.card : DEFAULT_TEST_CARD);
+}
+
 /** "4242 4242 4242 4242" */
 export function spacedNumber(number: string): string {
   return number.length === 15

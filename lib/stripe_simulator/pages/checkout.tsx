@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { completeCheckout } from "../billing.ts";
-import { DEFAULT_TEST_CARD, spacedNumber, TEST_CARDS, testCard } from "../cards.ts";
+import { chosenTestCard } from "../cards.ts";
 import { catchUp } from "../clock.ts";
 import { SimulatorError } from "../errors.ts";
 import { SIMULATED_PRODUCT_NAME } from "../catalog.ts";
@@ -14,7 +14,14 @@ import type { PaymentChoice } from "../payment_objects.ts";
 import { isEmailAddress } from "../params.ts";
 import { DAY_SECONDS } from "../periods.ts";
 import type { CheckoutRecord, Store } from "../store.ts";
-import { day, htmlResponse, money, priceLabel, renderDocument } from "./document.tsx";
+import {
+  day,
+  htmlResponse,
+  money,
+  priceLabel,
+  renderDocument,
+  TestCardChoice,
+} from "./document.tsx";
 
 export function checkoutRoutes(store: Store): Hono {
   const app = new Hono();
@@ -67,7 +74,7 @@ export function checkoutRoutes(store: Store): Hono {
 /** The card chosen (4242 4242 4242 4242 unless another was), or the bank debit. */
 function paymentChoice(form: Record<string, unknown>): PaymentChoice | null {
   if (form.method === "bacs_debit") return { type: "bacs_debit" };
-  const card = testCard(typeof form.card === "string" ? form.card : DEFAULT_TEST_CARD);
+  const card = chosenTestCard(form);
   return card ? { type: "card", card } : null;
 }
 
@@ -133,23 +140,7 @@ function checkoutPage(record: CheckoutRecord, now: number, error?: string): stri
               <p>
                 <button type="submit">Pay</button>
               </p>
-              <fieldset>
-                <legend>Test card</legend>
-                {TEST_CARDS.map((card) => (
-                  <p key={card.number}>
-                    <input
-                      id={`card-${card.number}`}
-                      name="card"
-                      type="radio"
-                      value={card.number}
-                      checked={card.number === DEFAULT_TEST_CARD}
-                    />
-                    <label for={`card-${card.number}`}>
-                      {`${card.label} ${spacedNumber(card.number)}`}
-                    </label>
-                  </p>
-                ))}
-              </fieldset>
+              <TestCardChoice legend="Test card" />
             </form>
             <form method="post" action={`/checkout/${session.id}/pay`} class="stacked">
               <input type="hidden" name="method" value="bacs_debit" />

@@ -6,6 +6,7 @@ import type { ComponentChildren } from "preact";
 import { renderToString } from "preact-render-to-string";
 import { money } from "../format.ts";
 import type { Price } from "../objects.ts";
+import { DEFAULT_TEST_CARD, spacedNumber, TEST_CARDS } from "../cards.ts";
 
 const STYLES = `
   body { margin: 0; font: 16px/1.5 system-ui, sans-serif; color: #1a1f36; background: #f6f9fc; }
@@ -74,3 +75,26 @@ export function priceLabel(price: Price): string {
 }
 
 export { day } from "../periods.ts";
+
+/** The test cards as radio buttons named `card`, the default one chosen. */
+export function TestCardChoice({ legend }: { legend: string }) {
+  return (
+    <fieldset>
+      <legend>{legend}</legend>
+      {TEST_CARDS.map((card) => (
+        <p key={card.number}>
+          <input
+            id={`card-${card.number}`}
+            name="card"
+            type="radio"
+            value={card.number}
+            checked={card.number === DEFAULT_TEST_CARD}
+          />
+          <label for={`card-${card.number}`}>
+            {`${card.label} ${spacedNumber(card.number)}`}
+          </label>
+        </p>
+      ))}
+    </fieldset>
+  );
+}

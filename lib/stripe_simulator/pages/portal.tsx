@@ -7,7 +7,7 @@
  */
 import { Hono } from "hono";
 import { cancelSubscription, isLive, updateSubscription } from "../billing.ts";
-import { DEFAULT_TEST_CARD, spacedNumber, TEST_CARDS, testCard } from "../cards.ts";
+import { chosenTestCard } from "../cards.ts";
 import { catchUp } from "../clock.ts";
 import { defaultPaymentMethod } from "../collection.ts";
 import { StripeApiError } from "../errors.ts";
@@ -20,7 +20,14 @@ import {
   type ProrationBehavior,
 } from "../portal_configurations.ts";
 import type { Store } from "../store.ts";
-import { day, htmlResponse, money, priceLabel, renderDocument } from "./document.tsx";
+import {
+  day,
+  htmlResponse,
+  money,
+  priceLabel,
+  renderDocument,
+  TestCardChoice,
+} from "./document.tsx";
 
 const ACTIONS = ["cancel_at_period_end", "renew", "cancel_now", "switch_plan"] as const;
 type Action = typeof ACTIONS[number];
@@ -96,7 +103,7 @@ export function portalRoutes(store: Store): Hono {
     }
     const { session } = portal;
     const form = await c.req.parseBody();
-    const card = testCard(typeof form.card === "string" ? form.card : DEFAULT_TEST_CARD);
+    const card = chosenTestCard(form);
     if (!card) return notFound("That is not one of the test cards.");
     attachNewCard(store, store.customers.get(session.customer)!, { type: "card", card });
     const after = session.flow?.after_completion;
@@ -223,23 +230,7 @@ function CardForm(
           : "No payment method on file."}
       </p>
       <form method="post" action={`/portal/${session.id}/payment_method`} class="stacked">
-        <fieldset>
-          <legend>New test card</legend>
-          {TEST_CARDS.map((card) => (
-            <p key={card.number}>
-              <input
-                id={`card-${card.number}`}
-                name="card"
-                type="radio"
-                value={card.number}
-                checked={card.number === DEFAULT_TEST_CARD}
-              />
-              <label for={`card-${card.number}`}>
-                {`${card.label} ${spacedNumber(card.number)}`}
-              </label>
-            </p>
-          ))}
-        </fieldset>
+        <TestCardChoice legend="New test card" />
         <p>
           <button type="submit">{button}</button>
         </p>
