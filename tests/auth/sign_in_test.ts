@@ -75,6 +75,7 @@ Deno.test("sign-in by emailed link, end to end over HTTP", async (t) => {
           kind: "user",
           email: "reader@example.com",
           referralCode: user.referralCode,
+          paidAccess: false,
         });
       },
     );

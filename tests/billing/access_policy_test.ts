@@ -56,9 +56,15 @@ Deno.test("past due keeps access for the grace after the first failure, then not
     assert.equal(access(new Date(START.getTime() + 14 * DAY)), true, "13 days into the episode");
     assert.equal(access(new Date(START.getTime() + 15 * DAY + 1)), false, "past the 14 days");
 
-    clock.advance(16 * DAY);
-    const me = await app.fetch("/settings", { headers: { cookie: await session(app, user.id) } });
+    const cookie = await session(app, user.id);
+    const apiSays = async () =>
+      (await (await app.fetch("/api/auth/me", { headers: { cookie } })).json()).paidAccess;
+    clock.advance(4 * DAY);
+    assert.equal(await apiSays(), true, "within the grace");
+    clock.advance(12 * DAY);
+    const me = await app.fetch("/settings", { headers: { cookie } });
     assert.match(await me.text(), /You&#39;re on the free plan|You're on the free plan/);
+    assert.equal(await apiSays(), false, "the grace has ended");
 
     await deliverOk(
       app,
