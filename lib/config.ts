@@ -38,6 +38,8 @@ export interface Config {
   };
   /** How long a past-due subscription keeps paid access after its first failed payment. */
   pastDueGraceDays: number;
+  /** Referral rewards a referrer can earn in any 365 days; later conversions credit the friend only. */
+  referralRewardsPerYear: number;
   adminToken: string | null;
   email: { transport: EmailTransport; smtpUrl: string | null; from: string };
   /**
@@ -121,6 +123,7 @@ const schema = z.object({
     z.string().regex(/^bpc_\w+$/, "must be a portal configuration id (bpc_…)"),
   ),
   PAST_DUE_GRACE_DAYS: optional(wholeNumber(60)),
+  REFERRAL_REWARDS_PER_YEAR: optional(wholeNumber(1000)),
   ADMIN_TOKEN: optional(z.string().min(32, "must be at least 32 characters")),
   EMAIL_TRANSPORT: optional(z.enum(["log", "smtp"])),
   SMTP_URL: optional(
@@ -172,6 +175,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       portalConfiguration: v.STRIPE_PORTAL_CONFIGURATION ?? null,
     },
     pastDueGraceDays: v.PAST_DUE_GRACE_DAYS ?? 14,
+    referralRewardsPerYear: v.REFERRAL_REWARDS_PER_YEAR ?? 12,
     adminToken: v.ADMIN_TOKEN ?? null,
     email: {
       transport: v.EMAIL_TRANSPORT ?? "log",

@@ -14,6 +14,8 @@ import { ensurePortalConfiguration } from "../billing/portal.ts";
 import { listJobs, retryFailedJob } from "../jobs/queue.ts";
 import { formatAmount } from "../format.ts";
 import { referralStats } from "../referrals/stats.ts";
+import { approveReferral, referralsForOperators, voidReferral } from "../referrals/rewards.ts";
+import { DomainError } from "../domain_error.ts";
 
 export interface CommandResult {
   code: number;
@@ -32,6 +34,9 @@ export const USAGE = [
   "  jobs [--failed] [--kind <kind>] [--limit <n>]     durable jobs (newest first)",
   "  retry-job <id>                                    run a failed job again, from its first attempt",
   "  notices <email>                                   the notices a person was sent",
+  "  referrals [--held] [--limit <n>]                  referrals and their rewards (newest first)",
+  "  approve-referral <id>                             credit a held referral, once",
+  "  void-referral <id> --reason <text>                take a referral's reward back for good",
   "  portal-config                                     create or update the Customer Portal's",
   "                                                    configuration (no plan switching); prints its id",
 ];
@@ -55,6 +60,12 @@ export async function runAdminCommand(
         return await jobs(services, rest);
       case "retry-job":
         return await retryJob(services, rest);
+      case "referrals":
+        return await referrals(services, rest);
+      case "approve-referral":
+        return await approveReferralCommand(services, rest);
+      case "void-referral":
+        return await voidReferralCommand(services, rest);
       case "portal-config":
         return await portalConfig(services, rest);
       case "notices":
@@ -64,6 +75,7 @@ export async function runAdminCommand(
     }
   } catch (error) {
     if (error instanceof UsageError || error instanceof ReplayRefused) return fail(error.message);
+    if (error instanceof DomainError) return fail(error.message);
     if (String((error as { code?: string }).code).startsWith("ERR_PARSE_ARGS")) {
       return fail((error as Error).message, ...USAGE);
     }
@@ -154,9 +166,9 @@ async function user(services: AdminServices, args: string[]): Promise<CommandRes
       ...subscriptions.map(subscriptionLine),
       `referrals             ${stats.joined} joined, ${stats.converted} converted, ${stats.activeCredits} active credits`,
       ...grants.map((g) =>
-        `credit grant          +${g.days}d ${g.reason} at ${g.grantedAt.toISOString()}${
-          g.note ? ` (${g.note})` : ""
-        }`
+        `credit grant          ${
+          g.days > 0 ? "+" : ""
+        }${g.days}d ${g.reason} at ${g.grantedAt.toISOString()}${g.note ? ` (${g.note})` : ""}`
       ),
     ],
   };
@@ -175,7 +187,7 @@ async function grantCreditCommand(services: AdminServices, args: string[]): Prom
   const person = await findUserByEmail(services.db, email.data);
   if (!person) throw new UsageError(`no account for ${email.data}`);
   const now = services.now();
-  const until = await withTransaction(
+  const { creditUntil: until } = await withTransaction(
     services.db,
     (tx) =>
       grantCredit(tx, {
@@ -186,10 +198,85 @@ async function grantCreditCommand(services: AdminServices, args: string[]): Prom
       }, now),
   );
   services.log.info("credit.admin_grant", { user_id: person.id, days });
+  await services.jobs.wake();
   return {
     code: 0,
     lines: [`${email.data}: +${days} days, paid access until ${until.toISOString()}`],
   };
+}
+
+async function referrals(services: AdminServices, args: string[]): Promise<CommandResult> {
+  const { values } = parseArgs({
+    args,
+    options: { held: { type: "boolean" }, limit: { type: "string" } },
+  });
+  const limit = values.limit === undefined ? 50 : wholeNumber(values.limit, "--limit", 1, 10_000);
+  const rows = await referralsForOperators(services.db, { heldOnly: values.held ?? false, limit });
+  if (rows.length === 0) {
+    return { code: 0, lines: [values.held ? "no held referrals" : "no referrals"] };
+  }
+  return {
+    code: 0,
+    lines: rows.map((r) => {
+      const reward = r.rewardStatus === null
+        ? "not converted"
+        : r.rewardStatus === "held"
+        ? `HELD (${
+          r.holdReason === "same_card" ? "paid with a card the referrer has used" : r.holdReason
+        })`
+        : r.rewardStatus === "credited"
+        ? `credited${r.referrerCapped ? " (friend only: the referrer reached the yearly cap)" : ""}`
+        : `${r.rewardStatus}: ${r.reversalCause}`;
+      return `${r.id}  ${r.createdAt.toISOString()}  ${
+        r.referrerEmail ?? "(deleted)"
+      } → ${r.buyerEmail}  ${reward}` +
+        (r.convertingChargeId ? `  ${r.convertingChargeId}` : "");
+    }),
+  };
+}
+
+async function approveReferralCommand(
+  services: AdminServices,
+  args: string[],
+): Promise<CommandResult> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  if (positionals.length !== 1) {
+    throw new UsageError("approve-referral takes exactly one referral id");
+  }
+  const id = wholeNumber(positionals[0], "the referral id", 1, Number.MAX_SAFE_INTEGER);
+  const status = await withTransaction(
+    services.db,
+    (tx) => approveReferral(tx, id, services.now(), services.config.referralRewardsPerYear),
+  );
+  await services.jobs.wake();
+  services.log.info("referral.approved", { referral_id: id, reward: status });
+  return {
+    code: 0,
+    lines: [
+      status === "credited"
+        ? `referral ${id}: credited`
+        : `referral ${id}: approved, but its payment was refunded or disputed, so nothing is credited`,
+    ],
+  };
+}
+
+async function voidReferralCommand(
+  services: AdminServices,
+  args: string[],
+): Promise<CommandResult> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { reason: { type: "string" } },
+  });
+  if (positionals.length !== 1) throw new UsageError("void-referral takes exactly one referral id");
+  const reason = values.reason?.trim();
+  if (!reason) throw new UsageError("--reason is required: say why the reward is taken back");
+  const id = wholeNumber(positionals[0], "the referral id", 1, Number.MAX_SAFE_INTEGER);
+  await withTransaction(services.db, (tx) => voidReferral(tx, id, reason, services.now()));
+  await services.jobs.wake();
+  services.log.info("referral.voided", { referral_id: id, reason });
+  return { code: 0, lines: [`referral ${id}: voided (${reason}); both sides' days taken back`] };
 }
 
 function wholeNumber(text: string, name: string, min: number, max: number): number {

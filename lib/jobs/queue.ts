@@ -97,6 +97,14 @@ export async function markAttemptFailed(
   return last ? "failed" : "retry";
 }
 
+/** A job that must wait (see `RunLater`): due again at `at`, with the attempt given back. */
+export async function runJobLater(db: Queryable, job: Job, at: Date, reason: string) {
+  await db`
+    update jobs set locked_until = null, run_at = ${at}, attempts = attempts - 1,
+      last_error = ${reason.slice(0, 2000)}
+    where id = ${job.id} and attempts = ${job.attempts}`;
+}
+
 /** The wait before attempt `attempts + 1`: 30 s, doubling, at most 6 hours. */
 export function backoffSeconds(attempts: number): number {
   return Math.min(30 * 2 ** Math.max(0, attempts - 1), 6 * 3600);

@@ -4,11 +4,29 @@
  * Deploy stops idle isolates, but it runs cron handlers) — so that nothing depends on one process.
  */
 import type { Services } from "../services.ts";
-import { backoffSeconds, claimDueJob, type Job, markAttemptFailed, markDone } from "./queue.ts";
+import {
+  backoffSeconds,
+  claimDueJob,
+  type Job,
+  markAttemptFailed,
+  markDone,
+  runJobLater,
+} from "./queue.ts";
 
 /** What a job's work is given; its `job.key` and `job.payload` say what to do. */
 export type JobServices = Pick<Services, "config" | "db" | "log" | "now" | "stripe" | "mailer">;
 export type JobHandler = (services: JobServices, job: Job) => Promise<void>;
+
+/**
+ * Thrown by a job whose work cannot be done yet (it waits on something outside the app, such as a
+ * subscription's failed payment): the job runs again at `at`, and the wait is not an attempt.
+ */
+export class RunLater extends Error {
+  override name = "RunLater";
+  constructor(readonly at: Date, reason: string) {
+    super(reason);
+  }
+}
 
 /** How long a claimed job is a runner's before another may take it (a runner that died). */
 export const LEASE_SECONDS = 120;
@@ -38,6 +56,11 @@ export function createJobRunner(
       await markDone(services.db, job, services.now());
       services.log.info("job.done", fields);
     } catch (error) {
+      if (error instanceof RunLater) {
+        await runJobLater(services.db, job, error.at, error.message);
+        services.log.info("job.later", { ...fields, reason: error.message, run_at: error.at });
+        return;
+      }
       const now = services.now();
       const retryAt = new Date(now.getTime() + backoffSeconds(job.attempts) * 1000);
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -17,6 +17,10 @@ import { convertReferral } from "../../lib/referrals/conversion.ts";
 import { creditDaysLeft, grantCredit } from "../../lib/referrals/credits.ts";
 import { hasPaidAccess } from "../../lib/billing/entitlement.ts";
 import { referralStats } from "../../lib/referrals/stats.ts";
+import { NO_PAYMENT_FACTS } from "../../lib/referrals/rewards.ts";
+
+/** A payment the tests know nothing of (no charge, no card), for a referrer under the yearly cap. */
+const UNKNOWN_PAYMENT = { payment: NO_PAYMENT_FACTS, rewardsPerYear: 12 };
 
 const GRACE_DAYS = 14;
 const NOW = new Date("2026-06-01T10:00:00Z");
@@ -80,7 +84,7 @@ Deno.test("replays, duplicates and renewals never credit again", () =>
     // Converting directly again is a no-op too.
     const again = await withTransaction(
       app.db.sql,
-      (tx) => convertReferral(tx, buyer, { eventId: null, now: clock.now() }),
+      (tx) => convertReferral(tx, buyer, { ...UNKNOWN_PAYMENT, eventId: null, now: clock.now() }),
     );
     assert.equal(again, null);
     const [{ count }] = await app.db.sql`select count(*)::int from credit_grants`;
@@ -219,7 +223,8 @@ Deno.test("parallel conversions of one person credit once (two transactions at o
         (_, i) =>
           withTransaction(
             pools[i % pools.length],
-            (tx) => convertReferral(tx, buyer, { eventId: `evt_${i}`, now: NOW }),
+            (tx) =>
+              convertReferral(tx, buyer, { ...UNKNOWN_PAYMENT, eventId: `evt_${i}`, now: NOW }),
           ),
       ),
     );
@@ -306,11 +311,11 @@ Deno.test("entitlement and the settings numbers", async () => {
     await createUser(db.sql, { referredBy: referrer }); // joined, never paid
     await withTransaction(
       db.sql,
-      (tx) => convertReferral(tx, old, { eventId: null, now: plus(-46) }),
+      (tx) => convertReferral(tx, old, { ...UNKNOWN_PAYMENT, eventId: null, now: plus(-46) }),
     );
     await withTransaction(
       db.sql,
-      (tx) => convertReferral(tx, recent, { eventId: null, now: plus(-2) }),
+      (tx) => convertReferral(tx, recent, { ...UNKNOWN_PAYMENT, eventId: null, now: plus(-2) }),
     );
     assert.deepEqual(await referralStats(db.sql, referrer.id, NOW), {
       joined: 3,

@@ -121,8 +121,13 @@ Deno.test("duplicates, out-of-order batches, failed payments and refunds through
       .sql`select event_type from stripe_events where processed_at is not null`;
     assert.ok(types.some((t) => t.eventType === "invoice.payment_failed"));
     assert.ok(types.some((t) => t.eventType === "charge.refunded"));
-    const [{ still }] = await app.db.sql`select count(*)::int as still from credit_grants`;
-    assert.equal(still, 2, "a refund does not take credit back, nor grant more");
+    // The refunded charge is the one that converted the referral: both sides' days go back.
+    const ledger = await app.db.sql`
+      select sign(days)::int as direction, count(*)::int from credit_grants
+      group by 1 order by 1`;
+    assert.deepEqual(ledger.map((row) => [row.direction, row.count]), [[-1, 2], [1, 2]]);
+    const [referral] = await app.db.sql`select reward_status, reversal_cause from referrals`;
+    assert.deepEqual([referral.rewardStatus, referral.reversalCause], ["reversed", "refunded"]);
     await assertLedgerExplainsCredit(app.db.sql);
   } finally {
     await app.close();

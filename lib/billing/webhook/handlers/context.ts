@@ -7,7 +7,7 @@ import type { StripeEventEnvelope } from "../verify.ts";
 
 export interface EventContext<Prepared = unknown> {
   tx: Tx;
-  config: Pick<Config, "stripe" | "pastDueGraceDays">;
+  config: Pick<Config, "stripe" | "pastDueGraceDays" | "referralRewardsPerYear">;
   event: StripeEventEnvelope;
   log: Logger;
   now: Date;

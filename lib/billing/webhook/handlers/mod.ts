@@ -15,9 +15,8 @@ import { customerDeleted } from "./customer_deleted.ts";
 import { customerSubscriptionTrialWillEnd } from "./customer_subscription_trial_will_end.ts";
 import { invoiceUpcoming } from "./invoice_upcoming.ts";
 import { invoicePaymentFailed } from "./invoice_payment_failed.ts";
-
-/** Recorded in the audit table; nothing else changes. */
-const recordOnly: EventHandler = { apply: () => Promise.resolve() };
+import { chargeRefunded } from "./charge_refunded.ts";
+import { chargeDispute } from "./charge_dispute.ts";
 
 /**
  * A Map, not an object literal: the event type comes from outside, and a plain object would
@@ -33,5 +32,8 @@ export const EVENT_HANDLERS: ReadonlyMap<string, EventHandler> = new Map([
   ["customer.deleted", customerDeleted],
   ["invoice.upcoming", invoiceUpcoming],
   ["invoice.payment_failed", invoicePaymentFailed],
-  ["charge.refunded", recordOnly],
+  ["charge.refunded", chargeRefunded],
+  ["charge.dispute.created", chargeDispute],
+  ["charge.dispute.updated", chargeDispute],
+  ["charge.dispute.closed", chargeDispute],
 ]);

@@ -68,3 +68,18 @@ export const InvoiceObject = z.object({
 });
 
 export const CustomerObject = z.object({ id: stripeId });
+
+/** A charge (`charge.refunded`): how much of it has been refunded. */
+export const ChargeObject = z.object({
+  id: stripeId,
+  customer: reference.nullable().optional(),
+  amount: z.number().int().nonnegative(),
+  amount_refunded: z.number().int().nonnegative(),
+});
+
+/** A dispute (`charge.dispute.*`): the charge it is about, and where it stands. */
+export const DisputeObject = z.object({
+  id: stripeId,
+  charge: reference,
+  status: z.string().min(1).max(64),
+});
