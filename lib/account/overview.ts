@@ -10,7 +10,15 @@ import { liveSubscriptionOf } from "../billing/manage.ts";
 import { hasHadSubscription } from "../billing/subscriptions.ts";
 import { creditDaysLeft } from "../referrals/credits.ts";
 import { hasPaidAccess, pastDueAccessEnds } from "../billing/entitlement.ts";
-import { type ReferralStats, referralStats } from "../referrals/stats.ts";
+import {
+  type CreditLine,
+  creditHistory,
+  type ReferralStats,
+  referralStats,
+  type RewardAllowance,
+  rewardAllowance,
+} from "../referrals/stats.ts";
+import { pendingChargeMove } from "../billing/next_charge.ts";
 import { wholeDaysUntil } from "../time.ts";
 
 export interface Money {
@@ -21,8 +29,17 @@ export interface Money {
 /** The plan, and the one sentence about what happens next with it. */
 export type PlanView =
   | { kind: "free" }
-  /** In good standing: renews on `on` for `price`, unless set to end then. */
-  | { kind: "renews"; cadence: Cadence | null; on: Date | null; price: Money | null }
+  /**
+   * In good standing: renews on `on` for `price`, unless set to end then; `movedDays`: referral
+   * credit moved that date back by so many days.
+   */
+  | {
+    kind: "renews";
+    cadence: Cadence | null;
+    on: Date | null;
+    price: Money | null;
+    movedDays: number;
+  }
   | { kind: "ends"; cadence: Cadence | null; on: Date | null; trial: boolean }
   /** A free trial: `price` is charged on `on` when it ends. */
   | { kind: "trial"; cadence: Cadence | null; daysLeft: number; on: Date; price: Money | null }
@@ -45,6 +62,8 @@ export interface AccountOverview {
   trialAvailable: boolean;
   referralLink: string;
   referrals: ReferralStats;
+  rewardAllowance: RewardAllowance;
+  credits: CreditLine[];
 }
 
 export async function accountOverview(
@@ -53,8 +72,11 @@ export async function accountOverview(
   now: Date,
 ): Promise<AccountOverview> {
   const subscription = await liveSubscriptionOf(services, user);
+  const moved = subscription
+    ? await pendingChargeMove(services.db, subscription.stripeSubscriptionId, now)
+    : null;
   const plan: PlanView = subscription
-    ? planOf(services.config, user, subscription, now)
+    ? planOf(services.config, user, subscription, moved, now)
     : { kind: "free" };
   const live = plan.kind !== "free";
   return {
@@ -65,10 +87,18 @@ export async function accountOverview(
     hasBillingAccount: user.stripeCustomerId !== null,
     canCancel: live && subscription?.cancelAtPeriodEnd === false,
     canResume: subscription?.cancelAtPeriodEnd === true,
-    canUpgrade: plan.kind === "renews" && plan.cadence === "monthly",
+    // A charge moved by credit is a trial to Stripe, and a switch would bill it at once.
+    canUpgrade: plan.kind === "renews" && plan.cadence === "monthly" && plan.movedDays === 0,
     trialAvailable: !await hasHadSubscription(services.db, user.id),
     referralLink: `${services.config.siteUrl}/r/${user.referralCode}`,
     referrals: await referralStats(services.db, user.id, now),
+    rewardAllowance: await rewardAllowance(
+      services.db,
+      user.id,
+      now,
+      services.config.referralRewardsPerYear,
+    ),
+    credits: await creditHistory(services.db, user.id),
   };
 }
 
@@ -78,12 +108,17 @@ function planOf(
   config: Services["config"],
   user: User,
   subscription: Subscription,
+  moved: { due: Date; days: number } | null,
   now: Date,
 ): PlanView {
   const cadence = cadenceOf(config, subscription.priceId);
   const price = subscription.amount !== null && subscription.currency
     ? { amount: subscription.amount, currency: subscription.currency }
     : null;
+  const live = subscription.status === "trialing" || subscription.status === "active";
+  if (moved && live && !subscription.cancelAtPeriodEnd) {
+    return { kind: "renews", cadence, on: moved.due, price, movedDays: moved.days };
+  }
   switch (subscription.status) {
     case "trialing": {
       const on = subscription.trialEndAt ?? subscription.currentPeriodEnd ?? now;
@@ -93,7 +128,7 @@ function planOf(
     case "active": {
       const on = subscription.currentPeriodEnd;
       if (subscription.cancelAtPeriodEnd) return { kind: "ends", cadence, on, trial: false };
-      return { kind: "renews", cadence, on, price };
+      return { kind: "renews", cadence, on, price, movedDays: 0 };
     }
     case "past_due":
       return {

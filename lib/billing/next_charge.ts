@@ -240,6 +240,16 @@ export async function pendingChargeMove(
   return { due: chain.due, days: chain.days };
 }
 
+/** Whether the subscription's charge at `at` is where credit moved it (rather than a trial's end). */
+export async function isMovedCharge(
+  db: Queryable,
+  subscriptionId: string,
+  at: Date,
+): Promise<boolean> {
+  const chain = await latestChain(db, subscriptionId);
+  return chain !== null && chain.days > 0 && seconds(chain.due) === seconds(at);
+}
+
 async function isPlanned(db: Queryable, grantId: number): Promise<boolean> {
   const [row] = await db`select 1 from charge_moves where grant_id = ${grantId}`;
   return row !== undefined;

@@ -27,7 +27,13 @@ export interface NoticeData {
     stopped: boolean;
   };
   cancellation_confirmed: { endsOn: string | null; trial: boolean };
-  referral_reward: { days: number; creditUntil: string; side: "buyer" | "referrer" };
+  referral_reward: {
+    days: number;
+    creditUntil: string;
+    side: "buyer" | "referrer";
+    /** Has a live subscription, whose next payment the days move back. */
+    subscriber?: boolean;
+  };
   credit_ending: { creditUntil: string };
 }
 
@@ -149,7 +155,10 @@ const WRITERS: { [K in NoticeKind]: Writer<K> } = {
           "of paid access."
         : `Thanks for joining through a friend's invitation: you get +${data.days} days of ` +
           "paid access.",
-      `Your credit now runs until ${day(data.creditUntil)}.`,
+      data.subscriber
+        ? `As a subscriber, your next payment moves back by ${data.days} days: nothing more is ` +
+          "charged until then."
+        : `Your credit now runs until ${day(data.creditUntil)}.`,
       `Every friend who subscribes through your link adds another ${REFERRAL_CREDIT_DAYS} days.`,
       { label: "Your referral link", link: `${site}/settings` },
     ],

@@ -89,11 +89,19 @@ export async function announceReward(
   now: Date,
 ): Promise<void> {
   for (const { userId, side, creditUntil } of grants) {
+    const [person] = await tx<{ subscriber: boolean }[]>`
+      select stripe_subscription_status in ('trialing', 'active', 'past_due') as subscriber
+      from users where id = ${userId}`;
     await enqueueNotice(tx, {
       kind: "referral_reward",
       userId,
       trigger: `${referralId}:${side}`,
-      data: { days: REFERRAL_CREDIT_DAYS, creditUntil: creditUntil.toISOString(), side },
+      data: {
+        days: REFERRAL_CREDIT_DAYS,
+        creditUntil: creditUntil.toISOString(),
+        side,
+        subscriber: person?.subscriber === true,
+      },
     }, now);
   }
 }

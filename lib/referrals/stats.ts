@@ -26,3 +26,65 @@ export async function referralStats(
     from referrals where referrer_id = ${userId}`;
   return stats;
 }
+
+/** Where a referrer stands against the yearly cap on rewards. */
+export interface RewardAllowance {
+  perYear: number;
+  /** Rewards credited to them in the last 365 days. */
+  thisYear: number;
+  /** Friends' conversions in the last 365 days that did not reward them: the cap was reached. */
+  pastCap: number;
+  /** When the oldest of this year's rewards leaves the window, once the cap is reached. */
+  nextRewardFrom: Date | null;
+  /** Conversions held for review (a card they had used). */
+  held: number;
+}
+
+export async function rewardAllowance(
+  db: Queryable,
+  userId: number,
+  now: Date,
+  perYear: number,
+): Promise<RewardAllowance> {
+  const yearAgo = new Date(now.getTime() - 365 * DAY_MS);
+  const [row] = await db<{ thisYear: number; pastCap: number; held: number; oldest: Date | null }[]>`
+    select
+      count(*) filter (where reward_status = 'credited' and not referrer_capped
+                         and credited_at > ${yearAgo})::int as this_year,
+      count(*) filter (where referrer_capped and credited_at > ${yearAgo})::int as past_cap,
+      count(*) filter (where reward_status = 'held')::int as held,
+      min(credited_at) filter (where reward_status = 'credited' and not referrer_capped
+                                 and credited_at > ${yearAgo}) as oldest
+    from referrals where referrer_id = ${userId}`;
+  return {
+    perYear,
+    thisYear: row.thisYear,
+    pastCap: row.pastCap,
+    nextRewardFrom: row.thisYear >= perYear && row.oldest
+      ? new Date(row.oldest.getTime() + 365 * DAY_MS)
+      : null,
+    held: row.held,
+  };
+}
+
+/** One credit grant as the person sees it: when, how many days, why, and what became of it. */
+export interface CreditLine {
+  grantedAt: Date;
+  days: number;
+  reason: "referral_buyer" | "referral_referrer" | "admin_grant";
+  restored: boolean;
+  /** Why it was taken back (the reversal's note), or null while it stands. */
+  takenBack: string | null;
+}
+
+/** Every grant of the person's, newest first, with its reversal if it was taken back. */
+export async function creditHistory(db: Queryable, userId: number): Promise<CreditLine[]> {
+  return await db<CreditLine[]>`
+    select g.granted_at, g.days, g.reason, g.restores_grant_id is not null as restored,
+           r.note as taken_back
+    from credit_grants g
+      left join credit_grants r on r.reverses_grant_id = g.id
+    where g.user_id = ${userId} and g.days > 0
+    order by g.id desc
+    limit 50`;
+}

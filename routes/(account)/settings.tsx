@@ -77,6 +77,11 @@ function planStatus(plan: PlanView): string | null {
     case "free":
       return null;
     case "renews":
+      if (plan.on && plan.movedDays > 0) {
+        return `Next payment ${plan.price ? `${price(plan.price)} ` : ""}on ${
+          formatDate(plan.on)
+        } (moved ${plan.movedDays} days by referral credit)`;
+      }
       return plan.on
         ? `Renews on ${formatDate(plan.on)}${plan.price ? ` for ${price(plan.price)}` : ""}`
         : "Renews automatically";
@@ -97,6 +102,80 @@ function planStatus(plan: PlanView): string | null {
     case "no_access":
       return `No paid access: your subscription is ${plan.status.replaceAll("_", " ")}`;
   }
+}
+
+/** Where the person stands against the yearly cap, and rewards held for review. */
+function RewardLimits({ allowance }: { allowance: AccountOverview["rewardAllowance"] }) {
+  const atCap = allowance.thisYear >= allowance.perYear;
+  if (!atCap && allowance.pastCap === 0 && allowance.held === 0) return null;
+  return (
+    <div data-testid="reward-limits">
+      {(atCap || allowance.pastCap > 0) && (
+        <p class="notice notice-warn">
+          You've had {allowance.thisYear} of the {allowance.perYear}{" "}
+          referral rewards a year can bring
+          {allowance.pastCap > 0
+            ? `; ${allowance.pastCap} ${
+              allowance.pastCap === 1 ? "friend's payment" : "friends' payments"
+            } since then earned you nothing (your friends still got their ${REFERRAL_CREDIT_DAYS} days)`
+            : ""}. {allowance.nextRewardFrom &&
+            `Your next reward can come from ${formatDate(allowance.nextRewardFrom)}.`}
+        </p>
+      )}
+      {allowance.held > 0 && (
+        <p class="notice">
+          {allowance.held === 1 ? "One reward is" : `${allowance.held} rewards are`}{" "}
+          waiting for a check by our team (the friend paid with a card you have used).
+        </p>
+      )}
+    </div>
+  );
+}
+
+const CREDIT_REASONS = {
+  referral_buyer: "You joined through a friend's link",
+  referral_referrer: "A friend you invited subscribed",
+  admin_grant: "Added by our team",
+} as const;
+
+/** Every grant: when, how many days, why, and whether it still stands. */
+function CreditHistory({ credits }: { credits: AccountOverview["credits"] }) {
+  return (
+    <table class="credit-history" data-testid="credit-history">
+      <caption>Your credit</caption>
+      <thead>
+        <tr>
+          <th scope="col">Date</th>
+          <th scope="col">Days</th>
+          <th scope="col">Why</th>
+          <th scope="col">State</th>
+        </tr>
+      </thead>
+      <tbody>
+        {credits.map((credit, i) => (
+          <tr key={i}>
+            <td>{formatDate(credit.grantedAt)}</td>
+            <td>+{credit.days}</td>
+            <td>{CREDIT_REASONS[credit.reason]}</td>
+            <td>
+              {credit.takenBack
+                ? `Taken back: ${creditTakenBack(credit.takenBack)}`
+                : credit.restored
+                ? "Given back: the dispute was won"
+                : "Added"}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The reversal's note in words: the payment was refunded or disputed, or our team voided it. */
+function creditTakenBack(note: string): string {
+  if (note === "payment refunded") return "the payment was refunded";
+  if (note === "payment disputed") return "the payment is disputed";
+  return "our team took it back";
 }
 
 export default define.page<typeof handler>(function Settings({ data }) {
@@ -177,7 +256,11 @@ export default define.page<typeof handler>(function Settings({ data }) {
           </dl>
           <p class="hint">
             Active credits are friends' first payments in the last {REFERRAL_CREDIT_DAYS} days.
+            {overview.plan.kind !== "free" &&
+              " While you subscribe, each reward moves your next payment back instead."}
           </p>
+          <RewardLimits allowance={overview.rewardAllowance} />
+          {overview.credits.length > 0 && <CreditHistory credits={overview.credits} />}
         </section>
       </div>
     </>
