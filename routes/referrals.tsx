@@ -1,8 +1,9 @@
 import { define } from "../lib/state.ts";
-import { REFERRAL_CREDIT_DAYS } from "../lib/referral_terms.ts";
+import { REFERRAL_CREDIT_DAYS, referralRules } from "../lib/referral_terms.ts";
 import ReferralCalculator from "../islands/ReferralCalculator.tsx";
 
-export default define.page(function Referrals() {
+export default define.page(function Referrals({ state }) {
+  const rules = referralRules(state.config.referralRewardsPerYear);
   return (
     <section class="narrow">
       <h1>Invite friends, both get {REFERRAL_CREDIT_DAYS} days</h1>
@@ -18,6 +19,13 @@ export default define.page(function Referrals() {
         charge.
       </p>
       <ReferralCalculator creditDays={REFERRAL_CREDIT_DAYS} />
+      <h2>The rules</h2>
+      <ul data-testid="referral-rules">
+        <li>{rules.subscribers}</li>
+        <li>{rules.refunds}</li>
+        <li>{rules.cap}</li>
+        <li>{rules.selfReferral}</li>
+      </ul>
     </section>
   );
 });

@@ -11,8 +11,8 @@ import { hasHadSubscription } from "../billing/subscriptions.ts";
 import { creditDaysLeft } from "../referrals/credits.ts";
 import { hasPaidAccess, pastDueAccessEnds } from "../billing/entitlement.ts";
 import {
-  type CreditLine,
   creditHistory,
+  type CreditLine,
   type ReferralStats,
   referralStats,
   type RewardAllowance,

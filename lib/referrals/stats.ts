@@ -47,7 +47,9 @@ export async function rewardAllowance(
   perYear: number,
 ): Promise<RewardAllowance> {
   const yearAgo = new Date(now.getTime() - 365 * DAY_MS);
-  const [row] = await db<{ thisYear: number; pastCap: number; held: number; oldest: Date | null }[]>`
+  const [row] = await db<
+    { thisYear: number; pastCap: number; held: number; oldest: Date | null }[]
+  >`
     select
       count(*) filter (where reward_status = 'credited' and not referrer_capped
                          and credited_at > ${yearAgo})::int as this_year,

@@ -6,7 +6,7 @@ import {
   accountOverview,
   type PlanView,
 } from "../../lib/account/overview.ts";
-import { REFERRAL_CREDIT_DAYS } from "../../lib/referral_terms.ts";
+import { REFERRAL_CREDIT_DAYS, referralRules } from "../../lib/referral_terms.ts";
 import { formatAmount, formatDate } from "../../lib/format.ts";
 import CopyLink from "../../islands/CopyLink.tsx";
 import BillingPortalButton from "../../islands/BillingPortalButton.tsx";
@@ -178,7 +178,8 @@ function creditTakenBack(note: string): string {
   return "our team took it back";
 }
 
-export default define.page<typeof handler>(function Settings({ data }) {
+export default define.page<typeof handler>(function Settings({ data, state }) {
+  const rules = referralRules(state.config.referralRewardsPerYear);
   const { overview } = data;
   const status = planStatus(overview.plan);
   const troubled = overview.plan.kind === "past_due" || overview.plan.kind === "no_access";
@@ -256,9 +257,12 @@ export default define.page<typeof handler>(function Settings({ data }) {
           </dl>
           <p class="hint">
             Active credits are friends' first payments in the last {REFERRAL_CREDIT_DAYS} days.
-            {overview.plan.kind !== "free" &&
-              " While you subscribe, each reward moves your next payment back instead."}
           </p>
+          <ul class="hint" data-testid="referral-rules">
+            <li>{rules.subscribers}</li>
+            <li>{rules.refunds}</li>
+            <li>{rules.cap}</li>
+          </ul>
           <RewardLimits allowance={overview.rewardAllowance} />
           {overview.credits.length > 0 && <CreditHistory credits={overview.credits} />}
         </section>
