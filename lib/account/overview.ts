@@ -87,8 +87,10 @@ export async function accountOverview(
     hasBillingAccount: user.stripeCustomerId !== null,
     canCancel: live && subscription?.cancelAtPeriodEnd === false,
     canResume: subscription?.cancelAtPeriodEnd === true,
-    // A charge moved by credit is a trial to Stripe, and a switch would bill it at once.
-    canUpgrade: plan.kind === "renews" && plan.cadence === "monthly" && plan.movedDays === 0,
+    // A charge moved by credit is a trial to Stripe, where a switch would not bill what the
+    // preview shows: the switch waits until the subscription is active again.
+    canUpgrade: plan.kind === "renews" && plan.cadence === "monthly" &&
+      subscription?.status === "active",
     trialAvailable: !await hasHadSubscription(services.db, user.id),
     referralLink: `${services.config.siteUrl}/r/${user.referralCode}`,
     referrals: await referralStats(services.db, user.id, now),

@@ -229,14 +229,18 @@ async function chainDue(db: Queryable, subscriptionId: string, base: Date): Prom
   return new Date(base.getTime() + days * DAY_MS);
 }
 
-/** The move of the person's next charge that is still ahead, for what settings says. */
+/**
+ * Where credit has put the subscription's next charge, while that is still ahead — for what
+ * settings says. `days` may be 0 when every move was undone: Stripe still shows a "trial" to the
+ * original date, which is the person's renewal, not a free trial.
+ */
 export async function pendingChargeMove(
   db: Queryable,
   subscriptionId: string,
   now: Date,
 ): Promise<{ due: Date; days: number } | null> {
   const chain = await latestChain(db, subscriptionId);
-  if (!chain || chain.days === 0 || chain.due <= now) return null;
+  if (!chain || chain.due <= now) return null;
   return { due: chain.due, days: chain.days };
 }
 

@@ -54,7 +54,11 @@ export function apiRoutes(store: Store, apiKey: string): Hono {
       };
       try {
         authenticate(c.req.header("authorization"), apiKey);
-        if (store.requestFailures.remaining > 0) {
+        const failures = store.requestFailures;
+        if (
+          failures.remaining > 0 &&
+          (!failures.match || `${c.req.method} ${c.req.path}`.startsWith(failures.match))
+        ) {
           store.requestFailures.remaining -= 1;
           // Each injected failure reaches the caller: the SDK is told not to retry it.
           const failure = injectedFailure(store.requestFailures.status);

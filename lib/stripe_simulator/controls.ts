@@ -51,7 +51,11 @@ export interface TestControls {
   /** The bank debit of a checkout settles, or fails. */
   settleDelayedPayment(sessionId: string, outcome: "succeeded" | "failed"): CheckoutSession;
   /** The next `count` API requests answer `status` (429: rate limited; 500: Stripe failed). */
-  failNextRequests(options: { count: number; status?: 429 | 500 }): void;
+  /**
+   * The next `count` API requests fail with `status` — only those whose method and path start
+   * with `match` (e.g. `"POST /v1/subscriptions/"`) when it is given.
+   */
+  failNextRequests(options: { count: number; status?: 429 | 500; match?: string }): void;
   /** Change the account's billing settings; answers all of them. */
   configure(settings: Partial<SimulatorSettings>): SimulatorSettings;
   /** Deliver an event again, as Stripe sometimes does; resolves after the first attempt. */
@@ -116,14 +120,14 @@ export function createTestControls(store: Store, sender: WebhookSender): TestCon
       catchUp(store);
       return structuredClone(settleDelayedPayment(store, id, outcome));
     },
-    failNextRequests({ count, status = 429 }) {
+    failNextRequests({ count, status = 429, match }) {
       if (!Number.isInteger(count) || count < 0) {
         throw new SimulatorError("count must be a whole number of requests.");
       }
       if (status !== 429 && status !== 500) {
         throw new SimulatorError(`status must be 429 or 500, not ${status}.`);
       }
-      store.requestFailures = { remaining: count, status };
+      store.requestFailures = { remaining: count, status, match: match || null };
     },
     configure(settings) {
       const next = { ...store.settings, ...definedSettings(settings) };

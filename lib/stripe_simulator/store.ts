@@ -89,7 +89,8 @@ export interface Store {
   /** The period end each subscription's last `invoice.upcoming` announced. */
   upcomingNotices: Map<string, number>;
   /** The next API requests answer with this status instead of running. */
-  requestFailures: { remaining: number; status: 429 | 500 };
+  /** Injected failures: the next `remaining` requests (only those `match` names, if set). */
+  requestFailures: { remaining: number; status: 429 | 500; match: string | null };
   settings: SimulatorSettings;
   events: Map<string, SimulatedEvent>;
 
@@ -146,7 +147,7 @@ export function createStore(options: StoreOptions): Store {
     declines: new Map(),
     trialWarnings: new Map(),
     upcomingNotices: new Map(),
-    requestFailures: { remaining: 0, status: 429 },
+    requestFailures: { remaining: 0, status: 429, match: null },
     settings: { ...DEFAULT_SETTINGS, ...options.settings },
     events: new Map(),
     now,

@@ -5,98 +5,23 @@
  * payment — with access following the money throughout.
  */
 import assert from "node:assert/strict";
-import type Stripe from "stripe";
-import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { sessionHeaders, signIn } from "../helpers/auth.ts";
+import { createTestApp } from "../helpers/app.ts";
 import { pressButton } from "../helpers/stripe.ts";
 import { seededRandom } from "../helpers/random.ts";
 import { reload } from "../helpers/users.ts";
-import { hasPaidAccess } from "../../lib/billing/entitlement.ts";
-import { findUserByEmail, type User } from "../../lib/auth/users.ts";
 import { runAdminCommand } from "../../lib/admin/commands.ts";
-
-const DAY = 86_400_000;
-
-interface Reader {
-  email: string;
-  cookie: string;
-}
-
-async function reader(app: TestApp, email: string): Promise<Reader> {
-  return { email, cookie: (await signIn(app, email)).cookie };
-}
-
-async function person(app: TestApp, who: Reader): Promise<User> {
-  return (await findUserByEmail(app.db.sql, who.email))!;
-}
-
-async function access(app: TestApp, who: Reader): Promise<boolean> {
-  return hasPaidAccess(await person(app, who), app.services.now(), 14);
-}
-
-/** Start a checkout through the app; the Checkout URL, or the refusal. */
-async function checkout(app: TestApp, who: Reader, cadence: "monthly" | "annual") {
-  const response = await app.fetch("/api/stripe/checkout", {
-    method: "POST",
-    headers: sessionHeaders(who.cookie),
-    body: JSON.stringify({ cadence, reg36Waiver: cadence === "monthly" }),
-  });
-  return { status: response.status, body: await response.json() };
-}
-
-async function subscribe(
-  app: TestApp,
-  who: Reader,
-  cadence: "monthly" | "annual",
-  button = "Pay",
-): Promise<Stripe.Subscription> {
-  const started = await checkout(app, who, cadence);
-  assert.equal(started.status, 200, JSON.stringify(started.body));
-  const { response } = await pressButton(started.body.url, button);
-  assert.equal(response.status, 303);
-  await app.sim!.settled();
-  await app.jobs.wake();
-  const id = (await person(app, who)).stripeSubscriptionId;
-  assert.ok(id, "the subscription's own events have landed");
-  return await app.stripe!.subscriptions.retrieve(id);
-}
-
-/** Move the simulator (and so the app) on, and let every webhook and job finish. */
-async function advance(app: TestApp, days: number) {
-  app.sim!.advanceClock(new Date(app.sim!.now().getTime() + days * DAY));
-  await app.sim!.settled();
-  await app.jobs.wake();
-}
-
-/** A page as the reader sees it; past the 30 days a session lasts, they sign in again. */
-async function page(app: TestApp, who: Reader, path: string): Promise<string> {
-  let response = await app.fetch(path, { headers: { cookie: who.cookie } });
-  if (response.status === 303) {
-    await response.body?.cancel();
-    who.cookie = (await signIn(app, who.email)).cookie;
-    response = await app.fetch(path, { headers: { cookie: who.cookie } });
-  }
-  return await response.text();
-}
-
-async function settings(app: TestApp, who: Reader): Promise<string> {
-  return await page(app, who, "/settings");
-}
-
-async function postForm(app: TestApp, who: Reader, path: string, fields = {}) {
-  return await app.fetch(path, {
-    method: "POST",
-    headers: {
-      cookie: who.cookie,
-      origin: "http://localhost:8000",
-      "content-type": "application/x-www-form-urlencoded",
-    },
-    body: new URLSearchParams(fields).toString(),
-  });
-}
-
-const text = (html: string) =>
-  html.replace(/<[^>]+>/g, " ").replaceAll("&#39;", "'").replace(/\s+/g, " ");
+import {
+  access,
+  advance,
+  checkout,
+  DAY,
+  person,
+  postForm,
+  reader,
+  settings,
+  subscribe,
+  text,
+} from "../helpers/subscribers.ts";
 
 Deno.test("a card that fails, is retried and recovers: access throughout, a warning meanwhile", async () => {
   const app = await createTestApp({ payments: "simulator" });

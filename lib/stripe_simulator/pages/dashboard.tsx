@@ -118,6 +118,7 @@ export function dashboardRoutes(parts: DashboardParts): Hono {
       status: input.status === undefined || input.status === ""
         ? undefined
         : readNumber(input.status, "status") as 429 | 500,
+      match: input.match ? String(input.match) : undefined,
     });
   });
   control("/_sim/subscriptions/:id/advance", (c, input) => ({
@@ -277,6 +278,8 @@ function dashboardPage(parts: DashboardParts, origin: string, error?: string): s
             <option value="429">429 rate limited</option>
             <option value="500">500 Stripe error</option>
           </select>
+          <label for="fail-match">Only requests starting (optional)</label>
+          <input id="fail-match" name="match" placeholder="POST /v1/subscriptions/" />
           <p>
             <button type="submit" class="secondary">Fail next requests</button>
           </p>
