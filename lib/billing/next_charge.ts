@@ -164,14 +164,18 @@ async function setNextCharge(
     await stripe.subscriptions.update(subscription.id, {
       trial_end: seconds(target),
       proration_behavior: "none",
-    }, { idempotencyKey: `read-markets-next-charge-${subscription.id}-${seconds(target)}` });
+    }, {
+      idempotencyKey: `read-markets-next-charge-${subscription.id}-${chain.version}-${
+        seconds(target)
+      }`,
+    });
     return;
   }
   // Undone moves put the charge in the past: it is owed now. Only a date our moves set is ended
   // early, never a trial of the person's own.
   if (subscription.status !== "trialing" || current <= now || !chain.anyUndone) return;
   await stripe.subscriptions.update(subscription.id, { trial_end: "now" }, {
-    idempotencyKey: `read-markets-next-charge-${subscription.id}-now-${seconds(current)}`,
+    idempotencyKey: `read-markets-next-charge-${subscription.id}-${chain.version}-now`,
   });
 }
 
@@ -199,6 +203,12 @@ function nextChargeOf(subscription: Stripe.Subscription): Date {
 
 interface Chain {
   base: Date;
+  /**
+   * Which state of the chain this is (moves planned, moves undone): it only grows, so an
+   * idempotency key made from it names one change — a date set again after an undo and a
+   * restore is a new request, not a replay of the first.
+   */
+  version: string;
   /** base plus the days of the moves not undone. */
   due: Date;
   /** Days those moves add. */
@@ -207,15 +217,17 @@ interface Chain {
 }
 
 async function latestChain(db: Queryable, subscriptionId: string): Promise<Chain | null> {
-  const [row] = await db<{ base: Date; days: number; undone: number }[]>`
+  const [row] = await db<{ base: Date; days: number; moves: number; undone: number }[]>`
     select base,
            coalesce(sum(days) filter (where undone_at is null), 0)::int as days,
+           count(*)::int as moves,
            count(undone_at)::int as undone
     from charge_moves where subscription_id = ${subscriptionId}
     group by base order by base desc limit 1`;
   if (!row) return null;
   return {
     base: row.base,
+    version: `${seconds(row.base)}-${row.moves}-${row.undone}`,
     due: new Date(row.base.getTime() + row.days * DAY_MS),
     days: row.days,
     anyUndone: row.undone > 0,
