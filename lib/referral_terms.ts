@@ -14,7 +14,7 @@ export function referralRules(rewardsPerYear: number) {
     refunds: "If the payment that earned the reward is refunded in full, or disputed with the " +
       "bank, both rewards are taken back (days already used stay used); if the bank decides the " +
       "dispute in our favour, they come back. A partial refund changes nothing.",
-    cap: `Whoever invites earns at most ${rewardsPerYear} rewards in any 12 months; friends who ` +
+    cap: `Whoever invites earns at most ${rewardsPerYear} rewards in any 365 days; friends who ` +
       `join after that still get their ${REFERRAL_CREDIT_DAYS} days.`,
     selfReferral: "Inviting yourself doesn't count: addresses that reach one mailbox (you+1@…, " +
       "Gmail with dots) are one person, and a payment with a card the inviter has used waits " +

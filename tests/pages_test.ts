@@ -8,6 +8,7 @@ import {
   subscriptionObject,
 } from "./helpers/stripe_events.ts";
 import { DAY } from "./helpers/clock.ts";
+import { referralRules } from "../lib/referral_terms.ts";
 
 async function html(app: TestApp, path: string, cookie?: string) {
   const response = await app.fetch(path, { headers: cookie ? { cookie } : {} });
@@ -39,6 +40,32 @@ Deno.test("/pricing shows Stripe's prices, the trial and the honest referral off
     assert.match(monthly.body, /value="monthly" checked\/>/);
     assert.match(monthly.body, /<input id="reg36-waiver" type="checkbox" required\/>/);
     assert.match(monthly.body, /<button type="submit" class="btn" disabled /);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("the referral page, pricing and settings state the same rules, with the configured cap", async () => {
+  const app = await createTestApp({ env: { REFERRAL_REWARDS_PER_YEAR: "7" } });
+  try {
+    const rules = referralRules(7);
+    const { cookie } = await asUser(app, "rules@example.com");
+    const pages = {
+      "/referrals": (await html(app, "/referrals")).body,
+      "/pricing": (await html(app, "/pricing")).body,
+      "/settings": (await html(app, "/settings", cookie)).body,
+    };
+    for (const [path, body] of Object.entries(pages)) {
+      const words = body.replaceAll("&#39;", "'").replaceAll("&amp;", "&");
+      for (const rule of [rules.subscribers, rules.refunds, rules.cap]) {
+        assert.ok(words.includes(rule), `${path} says: ${rule}`);
+      }
+      assert.match(words, /at most 7 rewards in any 365 days/, path);
+    }
+    assert.ok(
+      pages["/referrals"].replaceAll("&#39;", "'").includes(rules.selfReferral),
+      "the referral page says what counts as inviting yourself",
+    );
   } finally {
     await app.close();
   }
