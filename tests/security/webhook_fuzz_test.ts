@@ -51,7 +51,26 @@ const KNOWN_OBJECTS: Record<string, () => Record<string, unknown>> = {
   "customer.subscription.deleted": () => subscriptionObject("sub_fuzz", "cus_fuzz", "canceled"),
   "invoice.paid": () => invoiceObject("cus_fuzz", 700, "subscription_create", "sub_fuzz"),
   "invoice.payment_failed": () => invoiceObject("cus_fuzz", 0, "subscription_cycle", "sub_fuzz"),
-  "charge.refunded": () => ({ id: "ch_fuzz", object: "charge", customer: "cus_fuzz" }),
+  "charge.refunded": () => ({
+    id: "ch_fuzz",
+    object: "charge",
+    customer: "cus_fuzz",
+    amount: 700,
+    amount_refunded: 700,
+    refunded: true,
+  }),
+  "charge.dispute.created": () => ({
+    id: "dp_fuzz",
+    object: "dispute",
+    charge: "ch_fuzz",
+    status: "needs_response",
+  }),
+  "charge.dispute.closed": () => ({
+    id: "dp_fuzz",
+    object: "dispute",
+    charge: "ch_fuzz",
+    status: "won",
+  }),
 };
 const KNOWN_TYPES = Object.keys(KNOWN_OBJECTS);
 /** Types no handler exists for, including names every JavaScript object has. */
