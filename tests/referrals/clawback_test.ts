@@ -212,6 +212,26 @@ Deno.test("a partial refund keeps the reward", async () => {
   }
 });
 
+Deno.test("a refund after the original date but before the moved one: the payment owed is taken at once", async () => {
+  const app = await createTestApp({ payments: "simulator" });
+  try {
+    const r = await convertedReferral(app, "owed");
+    app.sim!.advanceClock(new Date(r.referrerNatural.getTime() + 10 * DAY));
+    await settle(app);
+    const paid = async () =>
+      (await app.stripe!.invoices.list({ subscription: r.referrerSubscription })).data
+        .filter((invoice) => invoice.status === "paid" && invoice.amount_paid > 0).length;
+    assert.equal(await paid(), 1, "not charged on the original date: it had moved");
+    await app.stripe!.refunds.create({ charge: r.chargeId });
+    await settle(app);
+    assert.equal(await paid(), 2, "the month that was not earned is charged now");
+    assert.equal((await person(app, r.referrer)).stripeSubscriptionStatus, "active");
+    await assertLedgerExplainsCredit(app.db.sql);
+  } finally {
+    await app.close();
+  }
+});
+
 Deno.test("a refund after the moved date has passed takes the credit back but not the days had", async () => {
   const app = await createTestApp({ payments: "simulator" });
   try {
