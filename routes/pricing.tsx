@@ -1,7 +1,8 @@
 import { define } from "../lib/state.ts";
 import { Head, page } from "../lib/web/mod.ts";
 import { brand } from "../lib/brand.ts";
-import { REFERRAL_CREDIT_DAYS, referralRules } from "../lib/referral_terms.ts";
+import { REFERRAL_CREDIT_DAYS } from "../lib/referral_terms.ts";
+import { ReferralRules } from "../components/ReferralRules.tsx";
 import { ANNUAL_TRIAL_DAYS } from "../lib/billing/plans.ts";
 import { planOffers, planPrices } from "../lib/billing/prices.ts";
 import { hasHadSubscription } from "../lib/billing/subscriptions.ts";
@@ -23,7 +24,6 @@ export const handler = define.handlers({
 });
 
 export default define.page<typeof handler>(function Pricing({ data, state }) {
-  const rules = referralRules(state.config.referralRewardsPerYear);
   return (
     <>
       <Head>
@@ -65,11 +65,7 @@ export default define.page<typeof handler>(function Pricing({ data, state }) {
           <strong>{REFERRAL_CREDIT_DAYS} days of paid access</strong>{" "}
           added to your accounts. A free trial doesn't count until its first real charge.
         </p>
-        <ul class="hint" data-testid="referral-rules">
-          <li>{rules.subscribers}</li>
-          <li>{rules.refunds}</li>
-          <li>{rules.cap}</li>
-        </ul>
+        <ReferralRules rewardsPerYear={state.config.referralRewardsPerYear} class="hint" />
         <p>
           <a href="/referrals">How referrals work</a>
         </p>

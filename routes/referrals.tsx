@@ -1,9 +1,9 @@
 import { define } from "../lib/state.ts";
-import { REFERRAL_CREDIT_DAYS, referralRules } from "../lib/referral_terms.ts";
+import { REFERRAL_CREDIT_DAYS } from "../lib/referral_terms.ts";
+import { ReferralRules } from "../components/ReferralRules.tsx";
 import ReferralCalculator from "../islands/ReferralCalculator.tsx";
 
 export default define.page(function Referrals({ state }) {
-  const rules = referralRules(state.config.referralRewardsPerYear);
   return (
     <section class="narrow">
       <h1>Invite friends, both get {REFERRAL_CREDIT_DAYS} days</h1>
@@ -20,12 +20,7 @@ export default define.page(function Referrals({ state }) {
       </p>
       <ReferralCalculator creditDays={REFERRAL_CREDIT_DAYS} />
       <h2>The rules</h2>
-      <ul data-testid="referral-rules">
-        <li>{rules.subscribers}</li>
-        <li>{rules.refunds}</li>
-        <li>{rules.cap}</li>
-        <li>{rules.selfReferral}</li>
-      </ul>
+      <ReferralRules rewardsPerYear={state.config.referralRewardsPerYear} selfReferral />
     </section>
   );
 });

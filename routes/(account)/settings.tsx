@@ -6,7 +6,8 @@ import {
   accountOverview,
   type PlanView,
 } from "../../lib/account/overview.ts";
-import { REFERRAL_CREDIT_DAYS, referralRules } from "../../lib/referral_terms.ts";
+import { REFERRAL_CREDIT_DAYS } from "../../lib/referral_terms.ts";
+import { ReferralRules } from "../../components/ReferralRules.tsx";
 import { formatAmount, formatDate } from "../../lib/format.ts";
 import CopyLink from "../../islands/CopyLink.tsx";
 import BillingPortalButton from "../../islands/BillingPortalButton.tsx";
@@ -179,7 +180,6 @@ function creditTakenBack(note: string): string {
 }
 
 export default define.page<typeof handler>(function Settings({ data, state }) {
-  const rules = referralRules(state.config.referralRewardsPerYear);
   const { overview } = data;
   const status = planStatus(overview.plan);
   const troubled = overview.plan.kind === "past_due" || overview.plan.kind === "no_access";
@@ -258,11 +258,7 @@ export default define.page<typeof handler>(function Settings({ data, state }) {
           <p class="hint">
             Active credits are friends' first payments in the last {REFERRAL_CREDIT_DAYS} days.
           </p>
-          <ul class="hint" data-testid="referral-rules">
-            <li>{rules.subscribers}</li>
-            <li>{rules.refunds}</li>
-            <li>{rules.cap}</li>
-          </ul>
+          <ReferralRules rewardsPerYear={state.config.referralRewardsPerYear} class="hint" />
           <RewardLimits allowance={overview.rewardAllowance} />
           {overview.credits.length > 0 && <CreditHistory credits={overview.credits} />}
         </section>

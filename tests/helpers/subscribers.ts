@@ -112,3 +112,19 @@ export async function postForm(app: TestApp, who: Reader, path: string, fields =
 
 export const text = (html: string) =>
   html.replace(/<[^>]+>/g, " ").replaceAll("&#39;", "'").replace(/\s+/g, " ");
+
+/** Test cards other than the default Visa, for friends who must not share the referrer's card. */
+export const MASTERCARD = { card: "5555555555554444" };
+export const AMEX = { card: "378282246310005" };
+
+/** When Stripe will next charge the subscription: its trial's end, or its period's. */
+export function chargeDate(subscription: Stripe.Subscription): Date {
+  const at = subscription.status === "trialing" && subscription.trial_end
+    ? subscription.trial_end
+    : subscription.items.data[0].current_period_end;
+  return new Date(at * 1000);
+}
+
+export async function nextCharge(app: TestApp, subscriptionId: string): Promise<Date> {
+  return chargeDate(await app.stripe!.subscriptions.retrieve(subscriptionId));
+}

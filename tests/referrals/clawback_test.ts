@@ -5,12 +5,14 @@
  * and out-of-order delivery — through the app and the Stripe simulator.
  */
 import assert from "node:assert/strict";
-import type Stripe from "stripe";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { assertLedgerExplainsCredit } from "../helpers/ledger.ts";
 import {
+  chargeDate,
   DAY,
   invitedReader,
+  MASTERCARD,
+  nextCharge,
   person,
   type Reader,
   reader,
@@ -20,19 +22,6 @@ import {
   text,
 } from "../helpers/subscribers.ts";
 import { formatDate } from "../../lib/format.ts";
-
-const MASTERCARD = { card: "5555555555554444" };
-
-function chargeDate(subscription: Stripe.Subscription): Date {
-  const at = subscription.status === "trialing" && subscription.trial_end
-    ? subscription.trial_end
-    : subscription.items.data[0].current_period_end;
-  return new Date(at * 1000);
-}
-
-async function nextCharge(app: TestApp, subscriptionId: string): Promise<Date> {
-  return chargeDate(await app.stripe!.subscriptions.retrieve(subscriptionId));
-}
 
 /**
  * A monthly subscriber whose friend subscribes monthly through their link: both credited, both

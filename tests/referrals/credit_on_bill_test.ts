@@ -5,14 +5,17 @@
  * Stripe failure while moving is retried and the date moves once.
  */
 import assert from "node:assert/strict";
-import type Stripe from "stripe";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { assertLedgerExplainsCredit } from "../helpers/ledger.ts";
 import {
   access,
   advance,
+  AMEX,
+  chargeDate,
   DAY,
   invitedReader,
+  MASTERCARD,
+  nextCharge,
   person,
   reader,
   settings,
@@ -27,22 +30,7 @@ import { formatDate } from "../../lib/format.ts";
 import { runAdminCommand } from "../../lib/admin/commands.ts";
 import type { Job } from "../../lib/jobs/queue.ts";
 
-/** Friends pay with cards of their own: a card the referrer has used would be held. */
-const MASTERCARD = { card: "5555555555554444" };
-const AMEX = { card: "378282246310005" };
-
-/** When Stripe will next charge the subscription. */
-async function nextCharge(app: TestApp, subscriptionId: string): Promise<Date> {
-  const subscription = await app.stripe!.subscriptions.retrieve(subscriptionId);
-  return chargeDate(subscription);
-}
-
-function chargeDate(subscription: Stripe.Subscription): Date {
-  const at = subscription.status === "trialing" && subscription.trial_end
-    ? subscription.trial_end
-    : subscription.items.data[0].current_period_end;
-  return new Date(at * 1000);
-}
+// Friends pay with cards of their own: a card the referrer has used would be held.
 
 function oneMonthAfter(unixSeconds: number): Date {
   const date = new Date(unixSeconds * 1000);

@@ -13,6 +13,7 @@ import { createUser, reload } from "../helpers/users.ts";
 import {
   DAY,
   invitedReader,
+  MASTERCARD,
   reader,
   settings,
   settle,
@@ -99,9 +100,9 @@ Deno.test("a card the referrer has on file but never paid with is held too", asy
   try {
     const referrer = await reader(app, "trialist@example.com");
     // An annual trial: the Mastercard is on file, nothing has been charged to it yet.
-    await subscribe(app, referrer, "annual", "Pay", { card: "5555555555554444" });
+    await subscribe(app, referrer, "annual", "Pay", MASTERCARD);
     const friend = await invitedReader(app, referrer, "trial-friend@example.com");
-    await subscribe(app, friend, "monthly", "Pay", { card: "5555555555554444" });
+    await subscribe(app, friend, "monthly", "Pay", MASTERCARD);
     const [referral] = await app.db.sql`select reward_status from referrals`;
     assert.equal(referral.rewardStatus, "held");
   } finally {
