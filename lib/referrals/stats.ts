@@ -8,7 +8,7 @@ export interface ReferralStats {
   joined: number;
   /** Of those, people who have made their first payment. */
   converted: number;
-  /** Conversions whose 45-day credit window is still running. */
+  /** Rewards of theirs (not taken back, not past the cap) whose 45-day window is still running. */
   activeCredits: number;
 }
 
@@ -21,7 +21,8 @@ export async function referralStats(
   const [stats] = await db<ReferralStats[]>`
     select count(*)::int as joined,
            count(converted_at)::int as converted,
-           count(*) filter (where credited_at > ${windowStart} and credited_at <= ${now})::int
+           count(*) filter (where credited_at > ${windowStart} and credited_at <= ${now}
+                              and reward_status = 'credited' and not referrer_capped)::int
              as active_credits
     from referrals where referrer_id = ${userId}`;
   return stats;

@@ -103,6 +103,7 @@ Deno.test("a full refund takes back both sides' days and puts the next payments 
     assert.match(page, new RegExp(`Renews on ${formatDate(r.referrerNatural)} for £7\\.00`));
     assert.doesNotMatch(page, /Free trial/);
     assert.match(page, /A friend you invited subscribed Taken back: the payment was refunded/);
+    assert.match(page, /Active credits 0 Friends joined 1 Friends subscribed 1/);
 
     await deliverAgain(app, "charge.refunded");
     assert.deepEqual(await ledgerOf(app, r.referralId), [2, 2, 0], "taken back once");
