@@ -35,6 +35,11 @@ export interface Config {
      * `deno task admin portal-config`; null: the account's default configuration.
      */
     portalConfiguration: string | null;
+    /**
+     * Whether `APP_ENV=production` may run on a test-mode key (`sk_test_`/`rk_test_`): a staging
+     * deploy. Off, production refuses one, so a live site cannot take pretend payments.
+     */
+    testKeysAllowed: boolean;
   };
   /** How long a past-due subscription keeps paid access after its first failed payment. */
   pastDueGraceDays: number;
@@ -122,6 +127,7 @@ const schema = z.object({
   STRIPE_PORTAL_CONFIGURATION: optional(
     z.string().regex(/^bpc_\w+$/, "must be a portal configuration id (bpc_…)"),
   ),
+  STRIPE_TEST_KEYS_ALLOWED: optional(z.enum(["true", "false"])),
   PAST_DUE_GRACE_DAYS: optional(wholeNumber(60)),
   REFERRAL_REWARDS_PER_YEAR: optional(wholeNumber(1000)),
   ADMIN_TOKEN: optional(z.string().min(32, "must be at least 32 characters")),
@@ -173,6 +179,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       priceAnnual: v.STRIPE_PRICE_ANNUAL ?? null,
       apiBase: v.STRIPE_API_BASE ?? null,
       portalConfiguration: v.STRIPE_PORTAL_CONFIGURATION ?? null,
+      testKeysAllowed: v.STRIPE_TEST_KEYS_ALLOWED === "true",
     },
     pastDueGraceDays: v.PAST_DUE_GRACE_DAYS ?? 14,
     referralRewardsPerYear: v.REFERRAL_REWARDS_PER_YEAR ?? 12,
@@ -219,6 +226,13 @@ function crossFieldErrors(config: Config): string[] {
   ];
   for (const [name, value] of required) {
     if (!value) errors.push(`${name} is required when APP_ENV=production`);
+  }
+  const testKeyPrefix = config.stripe.apiKey?.match(/^(sk|rk)_test_/)?.[0];
+  if (testKeyPrefix && !config.stripe.testKeysAllowed) {
+    errors.push(
+      `STRIPE_API_KEY is a test-mode key (${testKeyPrefix}…); APP_ENV=production needs a live key ` +
+        "(sk_live_ or rk_live_), or set STRIPE_TEST_KEYS_ALLOWED=true for a staging deploy",
+    );
   }
   if (config.email.transport !== "smtp") {
     // The log transport writes sign-in links (credentials) to the logs.

@@ -152,6 +152,39 @@ Deno.test("production starts only with every production setting, naming each one
   assert.deepEqual(withoutKey, ["STRIPE_API_KEY is required when APP_ENV=production"]);
 });
 
+Deno.test("production refuses a test-mode Stripe key unless the deploy says it is staging", () => {
+  const testKey = "sk_test_leakme123";
+  assert.deepEqual(errorsOf({ ...PRODUCTION, STRIPE_API_KEY: testKey }), [
+    "STRIPE_API_KEY is a test-mode key (sk_test_…); APP_ENV=production needs a live key " +
+    "(sk_live_ or rk_live_), or set STRIPE_TEST_KEYS_ALLOWED=true for a staging deploy",
+  ]);
+  const restricted = errorsOf({ ...PRODUCTION, STRIPE_API_KEY: "rk_test_leakme123" });
+  assert.equal(restricted.length, 1);
+  assert.match(restricted[0], /^STRIPE_API_KEY is a test-mode key \(rk_test_…\)/);
+  for (const line of restricted) assert.ok(!line.includes("leakme"), line);
+  assert.deepEqual(
+    errorsOf({ ...PRODUCTION, STRIPE_API_KEY: testKey, STRIPE_TEST_KEYS_ALLOWED: "false" }),
+    errorsOf({ ...PRODUCTION, STRIPE_API_KEY: testKey }),
+  );
+
+  const staging = parseConfig({
+    ...PRODUCTION,
+    STRIPE_API_KEY: testKey,
+    STRIPE_TEST_KEYS_ALLOWED: "true",
+  });
+  assert.ok(staging.ok);
+  assert.equal(staging.config.stripe.testKeysAllowed, true);
+  for (const live of ["sk_live_abc123", "rk_live_abc123"]) {
+    const result = parseConfig({ ...PRODUCTION, STRIPE_API_KEY: live });
+    assert.ok(result.ok, live);
+    assert.equal(result.config.stripe.testKeysAllowed, false);
+  }
+  assert.ok(parseConfig({ STRIPE_API_KEY: testKey }).ok, "development takes test keys as ever");
+  assert.deepEqual(errorsOf({ STRIPE_TEST_KEYS_ALLOWED: "yes" }), [
+    'STRIPE_TEST_KEYS_ALLOWED must be one of "true", "false" (got "yes")',
+  ]);
+});
+
 Deno.test("a bad config stops the process with exit code 1 and one line per problem", async () => {
   const output = await runDeno(["run", "-A", "main.ts"], {
     env: { PORT: "x", APP_ENV: "production" },
@@ -163,4 +196,16 @@ Deno.test("a bad config stops the process with exit code 1 and one line per prob
     lines.join("\n"),
   );
   assert.ok(lines.every((line) => line.startsWith("config error: ")), lines.join("\n"));
+});
+
+Deno.test("production with a test-mode Stripe key stops the process, naming the setting", async () => {
+  const output = await runDeno(["run", "-A", "main.ts"], {
+    env: { ...PRODUCTION, PORT: "0", STRIPE_API_KEY: "sk_test_leakme123" },
+  });
+  assert.equal(output.code, 1);
+  assert.deepEqual(output.stderr.trim().split("\n"), [
+    "config error: STRIPE_API_KEY is a test-mode key (sk_test_…); APP_ENV=production needs a " +
+    "live key (sk_live_ or rk_live_), or set STRIPE_TEST_KEYS_ALLOWED=true for a staging deploy",
+  ]);
+  assert.ok(!output.stdout.includes("leakme") && !output.stderr.includes("leakme"));
 });

@@ -36,6 +36,8 @@ async function productionFixture(options: { migrate: boolean }) {
     SITE_URL,
     DATABASE_URL: db.url,
     STRIPE_API_KEY: sim.apiKey,
+    // The simulator's key is test-mode, as a staging deploy against Stripe's test mode would be.
+    STRIPE_TEST_KEYS_ALLOWED: "true",
     STRIPE_API_BASE: sim.url,
     STRIPE_WEBHOOK_SECRET: sim.webhookSecret,
     STRIPE_PRICE_MONTHLY: sim.prices.monthly,

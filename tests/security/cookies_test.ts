@@ -100,7 +100,7 @@ Deno.test("cookies in production: the same flags, and Secure", async () => {
       APP_ENV: "production",
       SITE_URL: PRODUCTION_SITE,
       DATABASE_URL: "postgres://app@db.internal/read",
-      STRIPE_API_KEY: "sk_test_cookies",
+      STRIPE_API_KEY: "sk_live_cookies",
       STRIPE_WEBHOOK_SECRET: "whsec_cookies",
       STRIPE_PRICE_MONTHLY: "price_monthly",
       STRIPE_PRICE_ANNUAL: "price_annual",

@@ -17,7 +17,7 @@ function config(env: Record<string, string>): Config {
 const PRODUCTION_ENV = {
   APP_ENV: "production",
   SITE_URL: "https://read.markets",
-  STRIPE_API_KEY: "sk_test_production_like",
+  STRIPE_API_KEY: "sk_live_production_like",
   STRIPE_WEBHOOK_SECRET: "whsec_production_like",
   STRIPE_PRICE_MONTHLY: "price_live_monthly",
   STRIPE_PRICE_ANNUAL: "price_live_annual",
