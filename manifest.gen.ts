@@ -29,8 +29,9 @@ import * as $24 from "./routes/r/[code].ts";
 import * as $25 from "./routes/referrals.tsx";
 import * as $26 from "./islands/BillingPortalButton.tsx";
 import * as $27 from "./islands/CheckoutPicker.tsx";
-import * as $28 from "./islands/CopyLink.tsx";
-import * as $29 from "./islands/ReferralCalculator.tsx";
+import * as $28 from "./islands/ContinueSignIn.tsx";
+import * as $29 from "./islands/CopyLink.tsx";
+import * as $30 from "./islands/ReferralCalculator.tsx";
 
 const manifest: Manifest = {
   routes: {
@@ -64,8 +65,9 @@ const manifest: Manifest = {
   islands: {
     "./islands/BillingPortalButton.tsx": $26,
     "./islands/CheckoutPicker.tsx": $27,
-    "./islands/CopyLink.tsx": $28,
-    "./islands/ReferralCalculator.tsx": $29,
+    "./islands/ContinueSignIn.tsx": $28,
+    "./islands/CopyLink.tsx": $29,
+    "./islands/ReferralCalculator.tsx": $30,
   },
 };
 

@@ -101,6 +101,7 @@ export function createApp(services: Services, parts: AppParts): Hono<Env> {
         sessionToken: null,
         isAdmin: false,
         pendingReferral: null,
+        signInNonce: null,
       };
     },
     onServerError: (error, ctx) => {

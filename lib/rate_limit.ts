@@ -48,3 +48,32 @@ export async function consumeRateLimits(
     return { allowed: true };
   });
 }
+
+/**
+ * The network a client address belongs to, for limits that must not let one party lock another
+ * out: an IPv4 /24 or an IPv6 /64 (what one household, office or host usually holds). Anything
+ * unparseable is its own network.
+ */
+export function clientNetwork(ip: string): string {
+  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$/i.exec(ip);
+  if (v4) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
+  if (ip.includes(":")) {
+    const expanded = expandIpv6(ip);
+    if (expanded) return `${expanded.slice(0, 4).join(":")}::/64`;
+  }
+  return ip;
+}
+
+/** The eight groups of an IPv6 address, or null if it is not one. */
+function expandIpv6(ip: string): string[] | null {
+  const address = ip.replace(/^\[|\]$/g, "").split("%")[0].toLowerCase();
+  const halves = address.split("::");
+  if (halves.length > 2) return null;
+  const head = halves[0] ? halves[0].split(":") : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
+  const missing = 8 - head.length - tail.length;
+  if ((halves.length === 1 && missing !== 0) || missing < 0) return null;
+  const groups = [...head, ...Array(missing).fill("0"), ...tail];
+  if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
+  return groups.map((g) => g.replace(/^0+(?=.)/, ""));
+}

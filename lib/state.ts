@@ -23,6 +23,8 @@ export interface State extends Services {
   isAdmin: boolean;
   /** A referral code this visitor arrived with and has not used yet (drives the banner). */
   pendingReferral: string | null;
+  /** The nonce this browser got when it last asked for a sign-in link (see `lib/auth/sign_in.ts`). */
+  signInNonce: string | null;
 }
 
 export const define = createDefine<State>();

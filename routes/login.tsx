@@ -1,6 +1,7 @@
 import { define } from "../lib/state.ts";
 import { page } from "../lib/web/mod.ts";
 import { askForSignInLink, safeNextPath } from "../lib/auth/sign_in.ts";
+import { signInBrowser } from "../lib/http/sign_in_browser.ts";
 import { SignInForm } from "../components/SignInForm.tsx";
 
 type View =
@@ -22,15 +23,20 @@ export const handler = define.handlers({
     const form = await ctx.req.formData().catch(() => new FormData());
     const email = String(form.get("email") ?? "");
     const next = safeNextPath(form.get("next"), ctx.state.config.siteUrl);
+    const browser = signInBrowser(ctx.state);
     const result = await askForSignInLink(ctx.state, {
       email,
       next,
       ip: ctx.state.clientIp,
       referralCode: ctx.state.pendingReferral,
+      browserNonce: browser.nonce,
     });
     switch (result.outcome) {
       case "sent":
-        return page<View>({ view: "sent", email: email.trim().toLowerCase() });
+        return page<View>(
+          { view: "sent", email: email.trim().toLowerCase() },
+          { headers: { "set-cookie": browser.setCookie } },
+        );
       case "invalid":
         return page<View>({ view: "form", next, email, error: result.message }, { status: 400 });
       case "rate_limited":

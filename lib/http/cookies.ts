@@ -1,13 +1,16 @@
 /**
- * The site's cookies: the session (30 days, only its hash is stored) and a pending referral code
- * (30 days). Every one carries the same flags.
+ * The site's cookies: the session (30 days, only its hash is stored), a pending referral code
+ * (30 days) and the sign-in nonce that marks the browser which asked for a sign-in link (as long
+ * as a link lives; only its hash is stored). Every one carries the same flags.
  */
 import { serialize } from "hono/utils/cookie";
 import type { Config } from "../config.ts";
 import { SESSION_TTL_SECONDS } from "../auth/sessions.ts";
+import { SIGN_IN_LINK_MINUTES } from "../auth/sign_in.ts";
 
 export const SESSION_COOKIE = "rm_session";
 export const REFERRAL_COOKIE = "rm_ref";
+export const SIGN_IN_BROWSER_COOKIE = "rm_signin";
 const REFERRAL_COOKIE_SECONDS = 30 * 24 * 3600;
 
 /** Flags every cookie of this site carries. */
@@ -37,4 +40,15 @@ export function referralCookie(config: Config, code: string): string {
 
 export function clearedReferralCookie(config: Config): string {
   return serialize(REFERRAL_COOKIE, "", { ...cookieBase(config), maxAge: 0 });
+}
+
+export function signInBrowserCookie(config: Config, nonce: string): string {
+  return serialize(SIGN_IN_BROWSER_COOKIE, nonce, {
+    ...cookieBase(config),
+    maxAge: SIGN_IN_LINK_MINUTES * 60,
+  });
+}
+
+export function clearedSignInBrowserCookie(config: Config): string {
+  return serialize(SIGN_IN_BROWSER_COOKIE, "", { ...cookieBase(config), maxAge: 0 });
 }

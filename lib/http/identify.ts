@@ -9,7 +9,10 @@ import { secretsEqual } from "../crypto.ts";
 import { findSessionUser } from "../auth/sessions.ts";
 import { isWellFormedCode } from "../referrals/capture.ts";
 import { ApiError } from "./errors.ts";
-import { REFERRAL_COOKIE, SESSION_COOKIE } from "./cookies.ts";
+import { REFERRAL_COOKIE, SESSION_COOKIE, SIGN_IN_BROWSER_COOKIE } from "./cookies.ts";
+
+/** What `randomToken()` makes: 32 random bytes, base64url. */
+const NONCE_PATTERN = /^[\w-]{43}$/;
 
 export async function identify(ctx: Context<State>): Promise<void> {
   const { state } = ctx;
@@ -29,6 +32,8 @@ export async function identify(ctx: Context<State>): Promise<void> {
     state.sessionToken = sessionToken;
     state.user = await findSessionUser(state.db, sessionToken, state.now());
   }
+  const nonce = cookies[SIGN_IN_BROWSER_COOKIE];
+  if (nonce && NONCE_PATTERN.test(nonce)) state.signInNonce = nonce;
   const referral = cookies[REFERRAL_COOKIE];
   if (!state.user && isWellFormedCode(referral)) state.pendingReferral = referral;
 }

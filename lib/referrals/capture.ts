@@ -23,27 +23,38 @@ export async function referralCodeExists(db: Queryable, code: string): Promise<b
 }
 
 /**
- * Record that `code`'s owner referred the brand-new user `referredUserId`. Returns whether a
- * referral was recorded: never for the person's own code, nor when both addresses are one
- * mailbox spelled differently (`me+1@…`, Gmail's dots). Call only inside the transaction that
- * created the user.
+ * The owner of `code`, if that code would refer a new account for `email`: never the person's
+ * own code, nor one whose owner's address is the same mailbox spelled differently (`me+1@…`,
+ * Gmail's dots).
+ */
+export async function referrerFor(
+  db: Queryable,
+  code: string | null,
+  email: string,
+): Promise<number | null> {
+  if (!isWellFormedCode(code)) return null;
+  const [owner] = await db<{ id: number; email: string }[]>`
+    select id, email from users where referral_code = ${code}`;
+  if (!owner || canonicalEmail(owner.email) === canonicalEmail(email)) return null;
+  return owner.id;
+}
+
+/**
+ * Record that `code`'s owner referred the brand-new user `referred`. Returns whether a referral
+ * was recorded (see `referrerFor` for who cannot refer whom). Call only inside the transaction
+ * that created the user.
  */
 export async function recordReferral(
   tx: Tx,
-  referredUserId: number,
+  referred: { id: number; email: string },
   code: string | null,
   now: Date,
 ): Promise<boolean> {
-  if (!isWellFormedCode(code)) return false;
-  const [pair] = await tx<{ referrerId: number; referrerEmail: string; email: string }[]>`
-    select referrer.id as referrer_id, referrer.email as referrer_email, referred.email
-    from users referrer, users referred
-    where referrer.referral_code = ${code} and referred.id = ${referredUserId}
-      and referrer.id <> referred.id`;
-  if (!pair || canonicalEmail(pair.referrerEmail) === canonicalEmail(pair.email)) return false;
+  const referrerId = await referrerFor(tx, code, referred.email);
+  if (referrerId === null || referrerId === referred.id) return false;
   const rows = await tx`
     insert into referrals (referrer_id, referred_user_id, code, created_at)
-    values (${pair.referrerId}, ${referredUserId}, ${code}, ${now})
+    values (${referrerId}, ${referred.id}, ${code}, ${now})
     on conflict (referred_user_id) do nothing
     returning id`;
   return rows.length > 0;

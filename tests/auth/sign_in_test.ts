@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
-import { cookieFrom, lastSignInLink, sessionHeaders, signIn } from "../helpers/auth.ts";
+import {
+  continueSignIn,
+  cookieFrom,
+  lastSignInLink,
+  sessionHeaders,
+  signIn,
+} from "../helpers/auth.ts";
 import { MINUTE, testClock } from "../helpers/clock.ts";
 import { safeNextPath } from "../../lib/auth/sign_in.ts";
 
@@ -42,10 +48,17 @@ Deno.test("sign-in by emailed link, end to end over HTTP", async (t) => {
     });
 
     await t.step(
-      "following the link creates the account, starts a session, goes to next",
+      "continuing from the link creates the account, starts a session, goes to next",
       async () => {
         const link = new URL(lastSignInLink(app, "reader@example.com"));
-        const verified = await app.fetch(link.pathname + link.search);
+        const shown = await app.fetch(link.pathname + link.search);
+        assert.equal(shown.status, 200);
+        assert.equal(shown.headers.get("cache-control"), "no-store");
+        assert.match(
+          await shown.text(),
+          /This creates your read.markets account for <strong>reader@example.com<\/strong>/,
+        );
+        const verified = await continueSignIn(app, link);
         assert.equal(verified.status, 303);
         assert.equal(verified.headers.get("location"), "/referrals");
         const setCookie = verified.headers.getSetCookie().find((c) => c.startsWith("rm_session="))!;
@@ -82,21 +95,33 @@ Deno.test("sign-in by emailed link, end to end over HTTP", async (t) => {
 
     await t.step("a used link says so and offers a new one", async () => {
       const link = new URL(lastSignInLink(app, "reader@example.com"));
-      const reused = await app.fetch(link.pathname + link.search);
-      assert.equal(reused.status, 410);
-      const html = await reused.text();
-      assert.match(html, /already been used/);
-      assert.match(html, /<form method="post" action="\/login"/);
-      assert.equal(cookieFrom(reused, "rm_session"), null);
+      for (
+        const reused of [
+          await app.fetch(link.pathname + link.search),
+          await continueSignIn(app, link),
+        ]
+      ) {
+        assert.equal(reused.status, 410);
+        const html = await reused.text();
+        assert.match(html, /already been used/);
+        assert.match(html, /<form method="post" action="\/login"/);
+        assert.equal(cookieFrom(reused, "rm_session"), null);
+      }
     });
 
     await t.step("an expired link says so", async () => {
       await app.fetch("/api/auth/login", json({ email: "late@example.com" }));
       const link = new URL(lastSignInLink(app, "late@example.com"));
       clock.advance(15 * MINUTE + 1000);
-      const late = await app.fetch(link.pathname + link.search);
-      assert.equal(late.status, 410);
-      assert.match(await late.text(), /has expired/);
+      for (
+        const late of [
+          await app.fetch(link.pathname + link.search),
+          await continueSignIn(app, link),
+        ]
+      ) {
+        assert.equal(late.status, 410);
+        assert.match(await late.text(), /has expired/);
+      }
       const [{ count }] = await app.db
         .sql`select count(*)::int from users where email = 'late@example.com'`;
       assert.equal(count, 0, "no account from an expired link");
@@ -108,6 +133,8 @@ Deno.test("sign-in by emailed link, end to end over HTTP", async (t) => {
         assert.equal(response.status, 400);
         assert.match(await response.text(), /not valid/);
       }
+      const posted = await continueSignIn(app, "http://localhost:8000/auth/verify?token=nope");
+      assert.equal(posted.status, 400);
     });
 
     await t.step("a second sign-in reuses the account", async () => {
@@ -128,7 +155,7 @@ Deno.test("two clicks on the same link at once: one session, one refusal", async
   try {
     await app.fetch("/api/auth/login", json({ email: "twice@example.com" }));
     const link = new URL(lastSignInLink(app, "twice@example.com"));
-    const results = await Promise.all([1, 2, 3].map(() => app.fetch(link.pathname + link.search)));
+    const results = await Promise.all([1, 2, 3].map(() => continueSignIn(app, link)));
     assert.deepEqual(results.map((r) => r.status).sort(), [303, 410, 410]);
     await Promise.all(results.map((r) => r.body?.cancel()));
     const [{ count }] = await app.db.sql`select count(*)::int from sessions`;
@@ -190,7 +217,7 @@ Deno.test("the sign-in page works without JavaScript", async () => {
     assert.equal(sent.status, 200);
     assert.match(await sent.text(), /Check your email/);
     const link = new URL(lastSignInLink(app, "form@example.com"));
-    const verified = await app.fetch(link.pathname + link.search);
+    const verified = await continueSignIn(app, link);
     assert.equal(verified.headers.get("location"), "/referrals");
 
     const invalid = await post({ email: "nope", next: "/" });

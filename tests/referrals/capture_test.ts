@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { cookieFrom, lastSignInLink, signIn } from "../helpers/auth.ts";
+import { continueSignIn, cookieFrom, lastSignInLink, signIn } from "../helpers/auth.ts";
 
 const BANNER = "Invited by a friend: get 45 days of paid access when you subscribe";
 
@@ -86,7 +86,7 @@ Deno.test("referral capture", async (t) => {
     });
 
     await t.step(
-      "the code travels with the link: opened in another browser, it still counts",
+      "the code travels with the link: opened in another browser, it counts once the person accepts",
       async () => {
         await app.fetch("/api/auth/login", {
           method: "POST",
@@ -94,7 +94,10 @@ Deno.test("referral capture", async (t) => {
           body: JSON.stringify({ email: "frank@example.com" }),
         });
         const link = new URL(lastSignInLink(app, "frank@example.com"));
-        const verified = await app.fetch(link.pathname + link.search); // no cookie here
+        const page = await (await app.fetch(link.pathname + link.search)).text(); // no cookie here
+        assert.match(page, /You were invited by a friend/);
+        assert.doesNotMatch(page, /name="accept_invitation" value="yes" checked/);
+        const verified = await continueSignIn(app, link, { acceptInvitation: true });
         assert.equal(verified.status, 303);
         assert.equal((await referralsOf(app)).at(-1)!.referred, "frank@example.com");
         assert.equal((await referralsOf(app)).at(-1)!.referrer, "alice@example.com");
@@ -110,7 +113,7 @@ Deno.test("referral capture", async (t) => {
           body: JSON.stringify({ email: "grace@example.com" }),
         });
         const link = new URL(lastSignInLink(app, "grace@example.com"));
-        await app.fetch(link.pathname + link.search, { headers: { cookie: `rm_ref=${bob}` } });
+        await continueSignIn(app, link, { cookie: `rm_ref=${bob}`, acceptInvitation: true });
         assert.equal((await referralsOf(app)).at(-1)!.referrer, "alice@example.com");
       },
     );
@@ -141,7 +144,7 @@ Deno.test("referral capture", async (t) => {
         body: JSON.stringify({ email: "heidi@example.com" }),
       });
       const link = new URL(lastSignInLink(app, "heidi@example.com"));
-      const verified = await app.fetch(link.pathname + link.search, { headers: { cookie } });
+      const verified = await continueSignIn(app, link, { cookie, acceptInvitation: true });
       assert.match(verified.headers.getSetCookie().join("\n"), /rm_ref=; Max-Age=0/);
     });
   } finally {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { define } from "../../../lib/state.ts";
 import { apiError, readJsonBody } from "../../../lib/http/api.ts";
 import { askForSignInLink } from "../../../lib/auth/sign_in.ts";
+import { signInBrowser } from "../../../lib/http/sign_in_browser.ts";
 
 const Body = z.object({ email: z.string(), next: z.string().optional() });
 
@@ -13,14 +14,16 @@ export const SENT = {
 export const handler = define.handlers({
   async POST(ctx) {
     const body = await readJsonBody(ctx.req, Body);
+    const browser = signInBrowser(ctx.state);
     const result = await askForSignInLink(ctx.state, {
       ...body,
       ip: ctx.state.clientIp,
       referralCode: ctx.state.pendingReferral,
+      browserNonce: browser.nonce,
     });
     switch (result.outcome) {
       case "sent":
-        return Response.json(SENT, { status: 202 });
+        return Response.json(SENT, { status: 202, headers: { "set-cookie": browser.setCookie } });
       case "invalid":
         return apiError(400, result.message, "invalid_email");
       case "rate_limited":
