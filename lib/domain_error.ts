@@ -15,16 +15,20 @@ export type DomainErrorKind =
   /** This server is not set up for it (payments not configured). */
   | "not_configured"
   /** A service the app depends on (Stripe) refused or did not answer. */
-  | "upstream";
+  | "upstream"
+  /** The caller has asked too often; `retryAfterSeconds` says when to ask again. */
+  | "too_many";
 
 export class DomainError extends Error {
+  readonly retryAfterSeconds: number | null;
   constructor(
     readonly kind: DomainErrorKind,
     readonly code: string,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.name = "DomainError";
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? null;
   }
 }

@@ -8,11 +8,14 @@
  *   person's earlier open Checkout sessions are expired, so only the newest can be paid.
  * - One free trial per person: the annual plan's trial only for someone who never had a
  *   subscription; afterwards annual bills at once.
+ * - A person going back and forth gets the Checkout session they already have for the same plan
+ *   (and, for monthly, the waiver already recorded for it); attempts are limited per person, so
+ *   one account cannot flood Stripe with sessions.
  */
 import type Stripe from "stripe";
 import type { Services } from "../services.ts";
 import type { User } from "../auth/users.ts";
-import { withTransaction } from "../db/client.ts";
+import { type Queryable, withTransaction } from "../db/client.ts";
 import { DomainError } from "../domain_error.ts";
 import { ANNUAL_TRIAL_DAYS, type Cadence, priceFor } from "./plans.ts";
 import { REG36_WAIVER } from "./waiver.ts";
@@ -20,6 +23,10 @@ import { ensureStripeCustomer, forgetMissingCustomer, isMissingCustomer } from "
 import { lockPerson } from "./entitlement.ts";
 import { ENDED_STATUSES, hasHadSubscription, subscriptionsOf } from "./subscriptions.ts";
 import { callStripe, requireStripe } from "./stripe_calls.ts";
+import { limitPerPerson, type PersonLimit } from "./limits.ts";
+
+/** Checkout attempts a person may make; each one asks Stripe several things. */
+export const CHECKOUT_LIMIT: PersonLimit = { name: "checkout", max: 10, windowSeconds: 15 * 60 };
 
 export interface CheckoutRequest {
   cadence: Cadence;
@@ -51,6 +58,7 @@ export async function startCheckout(
     );
   }
   await assertNoLiveSubscription(db, user.id);
+  await limitPerPerson(services, user.id, CHECKOUT_LIMIT, "Too many checkout attempts");
 
   // No transaction spans a Stripe call: a slow or stuck Stripe must not hold a database
   // connection for the length of the SDK's timeout, or a few waiting checkouts would starve the
@@ -78,8 +86,18 @@ export async function startCheckout(
   const trial = request.cadence === "annual" && !history.any &&
     !await hasHadSubscription(db, user.id);
 
+  const reusable = await reusableSession(db, user.id, history.openSessions, request.cadence, trial);
+  const stale = history.openSessions.filter((open) => open.id !== reusable?.id);
+  if (reusable) {
+    await callStripe(log, "stripe.checkout.create_failed", user.id, async () => {
+      for (const open of stale) await expireOpenSession(stripe, open.id);
+    });
+    log.info("stripe.checkout.reused", { user_id: user.id, session_id: reusable.id, trial });
+    return { url: reusable.url, trial };
+  }
+
   const session = await callStripe(log, "stripe.checkout.create_failed", user.id, async () => {
-    for (const open of history.openSessions) await expireOpenSession(stripe, open);
+    for (const open of stale) await expireOpenSession(stripe, open.id);
     const created = await stripe.checkout.sessions.create(
       checkoutParams(config.siteUrl, user, customer, price, request.cadence, trial),
     );
@@ -125,6 +143,13 @@ export async function expireOpenSession(stripe: Stripe, id: string): Promise<voi
   }
 }
 
+interface OpenSession {
+  id: string;
+  url: string | null;
+  cadence: string | null;
+  trial: boolean | null;
+}
+
 /** What Stripe knows of the customer's subscriptions and open Checkout sessions. */
 async function stripeHistory(stripe: Stripe, customer: string) {
   const subscriptions = await stripe.subscriptions.list({ customer, status: "all", limit: 100 });
@@ -132,8 +157,38 @@ async function stripeHistory(stripe: Stripe, customer: string) {
   return {
     any: subscriptions.data.length > 0,
     live: subscriptions.data.some((s) => !ENDED_STATUSES.has(s.status)),
-    openSessions: sessions.data.map((s) => s.id),
+    openSessions: sessions.data.map((s): OpenSession => ({
+      id: s.id,
+      url: s.url,
+      cadence: s.metadata?.cadence ?? null,
+      trial: s.metadata?.trial === undefined ? null : s.metadata.trial === "yes",
+    })),
   };
+}
+
+/**
+ * An open session this request may hand out again: the same plan on the same terms, and for
+ * monthly, one whose waiver evidence (the current text) is already recorded.
+ */
+async function reusableSession(
+  db: Queryable,
+  userId: number,
+  open: OpenSession[],
+  cadence: Cadence,
+  trial: boolean,
+): Promise<(OpenSession & { url: string }) | null> {
+  for (const session of open) {
+    if (!session.url || session.cadence !== cadence || session.trial !== trial) continue;
+    if (cadence === "monthly") {
+      const [waiver] = await db`
+        select 1 from consents
+        where user_id = ${userId} and checkout_session_id = ${session.id}
+          and kind = 'reg36_waiver' and text_version = ${REG36_WAIVER.version}`;
+      if (!waiver) continue;
+    }
+    return { ...session, url: session.url };
+  }
+  return null;
 }
 
 function checkoutParams(
@@ -152,7 +207,7 @@ function checkoutParams(
     success_url: `${siteUrl}/settings?upgraded=1`,
     cancel_url: `${siteUrl}/pricing`,
     allow_promotion_codes: true,
-    metadata: { user_id: String(user.id), cadence },
+    metadata: { user_id: String(user.id), cadence, trial: trial ? "yes" : "no" },
     ...(trial
       ? {
         subscription_data: {

@@ -10,8 +10,12 @@ import { DomainError } from "../domain_error.ts";
 import { brand } from "../brand.ts";
 import { requireStripe, stripeFailure } from "./stripe_calls.ts";
 import { forgetMissingCustomer, isMissingCustomer } from "./customers.ts";
+import { limitPerPerson, type PersonLimit } from "./limits.ts";
 
-type PortalServices = Pick<Services, "config" | "db" | "stripe" | "log">;
+/** Portal sessions a person may open (each lasts minutes; a few an hour is plenty). */
+export const PORTAL_LIMIT: PersonLimit = { name: "portal", max: 10, windowSeconds: 15 * 60 };
+
+type PortalServices = Pick<Services, "config" | "db" | "stripe" | "log" | "now">;
 
 /** The portal's front page, or with `flow: "payment_method_update"` straight to a new card. */
 export async function openBillingPortal(
@@ -22,6 +26,7 @@ export async function openBillingPortal(
   const stripe = requireStripe(services);
   const customer = user.stripeCustomerId;
   if (!customer) throw noBillingAccount();
+  await limitPerPerson(services, user.id, PORTAL_LIMIT, "Too many billing portal requests");
   const returnUrl = `${services.config.siteUrl}/settings`;
   try {
     const portal = await stripe.billingPortal.sessions.create({

@@ -12,6 +12,7 @@ const STATUS: Record<DomainErrorKind, number> = {
   conflict: 409,
   not_configured: 503,
   upstream: 502,
+  too_many: 429,
 };
 
 /**
@@ -19,7 +20,6 @@ const STATUS: Record<DomainErrorKind, number> = {
  * any headers its answer needs (`Retry-After`).
  */
 export class ApiError extends HttpError {
-  readonly headers: Headers;
   constructor(
     status: number,
     message: string,
@@ -27,12 +27,16 @@ export class ApiError extends HttpError {
     options?: ErrorOptions & { headers?: HeadersInit },
   ) {
     super(status, message, options);
-    this.headers = new Headers(options?.headers);
   }
 }
 
 /** A domain failure as the error the web runtime renders; anything else passes unchanged. */
 export function toHttpError(error: unknown): unknown {
   if (!(error instanceof DomainError)) return error;
-  return new ApiError(STATUS[error.kind], error.message, error.code, { cause: error });
+  return new ApiError(STATUS[error.kind], error.message, error.code, {
+    cause: error,
+    headers: error.retryAfterSeconds === null
+      ? undefined
+      : { "retry-after": String(error.retryAfterSeconds) },
+  });
 }

@@ -61,9 +61,16 @@ export function isPageResponse(value: unknown): value is PageResponse<unknown> {
  * Subclass it to carry more (an API's machine-readable error code, say).
  */
 export class HttpError extends Error {
-  constructor(readonly status: number, message?: string, options?: ErrorOptions) {
+  /** Headers the error's answer carries, whichever `_error` renders it (e.g. `Retry-After`). */
+  readonly headers: Headers;
+  constructor(
+    readonly status: number,
+    message?: string,
+    options?: ErrorOptions & { headers?: HeadersInit },
+  ) {
     super(message ?? defaultMessage(status), options);
     this.name = this.constructor.name;
+    this.headers = new Headers(options?.headers);
   }
 }
 

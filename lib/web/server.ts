@@ -239,6 +239,11 @@ async function renderError(
     ctx.error = error;
     const response = await renderErrorBoundary(ctx, status, boundary, failures);
     if (allow) response.headers.set("allow", allow);
+    if (error instanceof HttpError) {
+      for (const [name, value] of error.headers) {
+        if (!response.headers.has(name)) response.headers.set(name, value);
+      }
+    }
     return response;
   } catch (renderFailure) {
     failures.onServerError(renderFailure, ctx);
