@@ -52,7 +52,10 @@ export interface Config {
    * means the client IP is the socket's peer and proxy headers are ignored.
    */
   trustedProxies: number;
-  /** Sign-in link requests allowed per email and per IP within the window. */
+  /**
+   * Sign-in links: emails sent per address from one client network, and requests per client IP,
+   * within the window (see `lib/auth/sign_in.ts`).
+   */
   signInLimits: { perEmail: number; perIp: number; windowSeconds: number };
   logLevel: "debug" | "info" | "warn" | "error";
   /** How long in-flight requests get to finish when the process is asked to stop. */
