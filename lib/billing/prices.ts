@@ -1,8 +1,9 @@
 /**
  * The plans' prices as Stripe's Price objects say, so the pricing page never disagrees with
- * Checkout. Cached per process for a few minutes (prices are not a decision that instances must
- * agree on, so a per-process cache is safe); a failure is not cached, so the next request tries
- * again.
+ * Checkout. Cached per process (prices are not a decision that instances must agree on, so a
+ * per-process cache is safe), and built so that a Stripe outage costs pages little: one short,
+ * unretried fetch at a time, its failure remembered for a while, and the last good prices kept
+ * for a day meanwhile.
  */
 import type Stripe from "stripe";
 import type { Services } from "../services.ts";
@@ -20,31 +21,89 @@ export interface PlanPrice {
 
 export type PlanPrices = Record<Cadence, PlanPrice>;
 
+/** Prices this fresh are served without asking Stripe. */
 export const PRICE_CACHE_MS = 5 * 60_000;
-const cache = new WeakMap<Stripe, { expires: number; prices: PlanPrices }>();
+/**
+ * How long a page may wait on Stripe for prices: one attempt, no retry, far inside the ~21 s a
+ * checkout call may take, because a visitor is waiting for the page.
+ */
+export const PRICE_FETCH_TIMEOUT_MS = 3_000;
+/** After a failed fetch, pages do not ask Stripe again for this long. */
+export const PRICE_FAILURE_CACHE_MS = 30_000;
+/** While Stripe cannot be reached, the last good prices are shown up to this old; then none. */
+export const STALE_PRICES_MAX_AGE_MS = 24 * 3600_000;
+
+interface PriceCache {
+  lastGood: { prices: PlanPrices; fetchedAt: number } | null;
+  lastFailureAt: number | null;
+  /** The fetch under way, which every request arriving meanwhile waits on rather than repeating. */
+  inFlight: Promise<void> | null;
+}
+
+const caches = new WeakMap<Stripe, PriceCache>();
+
+type PriceServices = Pick<Services, "config" | "stripe" | "log" | "now">;
 
 /** Both plans' prices, or null when payments are not configured or Stripe cannot be reached. */
-export async function planPrices(
-  services: Pick<Services, "config" | "stripe" | "log">,
-): Promise<PlanPrices | null> {
+export async function planPrices(services: PriceServices): Promise<PlanPrices | null> {
   const { stripe, config } = services;
-  const ids = { monthly: config.stripe.priceMonthly, annual: config.stripe.priceAnnual };
-  if (!stripe || !ids.monthly || !ids.annual) return null;
-  const cached = cache.get(stripe);
-  if (cached && cached.expires > Date.now()) return cached.prices;
+  if (!stripe || !config.stripe.priceMonthly || !config.stripe.priceAnnual) return null;
+  const cache = cacheFor(stripe);
+  const now = services.now().getTime();
+  if (cache.lastGood && now - cache.lastGood.fetchedAt < PRICE_CACHE_MS) {
+    return cache.lastGood.prices;
+  }
+  const failedRecently = cache.lastFailureAt !== null &&
+    now - cache.lastFailureAt < PRICE_FAILURE_CACHE_MS;
+  if (!failedRecently) {
+    cache.inFlight ??= refresh(services, stripe, cache).finally(() => cache.inFlight = null);
+    await cache.inFlight;
+  }
+  const servedAt = services.now().getTime();
+  return cache.lastGood && showable(cache.lastGood, servedAt) ? cache.lastGood.prices : null;
+}
+
+function cacheFor(stripe: Stripe): PriceCache {
+  let cache = caches.get(stripe);
+  if (!cache) caches.set(stripe, cache = { lastGood: null, lastFailureAt: null, inFlight: null });
+  return cache;
+}
+
+/** Fetch both prices into the cache; a failure is recorded there, never thrown. */
+async function refresh(services: PriceServices, stripe: Stripe, cache: PriceCache) {
+  const ids = {
+    monthly: services.config.stripe.priceMonthly!,
+    annual: services.config.stripe.priceAnnual!,
+  };
   try {
     const fetched = await Promise.all(
-      CADENCES.map((cadence) => stripe.prices.retrieve(ids[cadence]!)),
+      CADENCES.map((cadence) =>
+        stripe.prices.retrieve(ids[cadence], {}, {
+          timeout: PRICE_FETCH_TIMEOUT_MS,
+          maxNetworkRetries: 0,
+        })
+      ),
     );
     const prices = Object.fromEntries(
       fetched.map((price, i) => [CADENCES[i], toPlanPrice(CADENCES[i], price)]),
     ) as PlanPrices;
-    cache.set(stripe, { expires: Date.now() + PRICE_CACHE_MS, prices });
-    return prices;
+    cache.lastGood = { prices, fetchedAt: services.now().getTime() };
+    cache.lastFailureAt = null;
   } catch (error) {
+    const failedAt = services.now().getTime();
+    cache.lastFailureAt = failedAt;
     services.log.error("stripe.prices.fetch_failed", { error });
-    return null;
+    if (cache.lastGood && showable(cache.lastGood, failedAt)) {
+      services.log.warn("stripe.prices.stale", {
+        age_seconds: Math.round((failedAt - cache.lastGood.fetchedAt) / 1000),
+      });
+    }
   }
+}
+
+/** Whether prices fetched at `fetchedAt` may still be shown. */
+function showable(good: { fetchedAt: number }, now: number): boolean {
+  return now - good.fetchedAt <= STALE_PRICES_MAX_AGE_MS;
 }
 
 function toPlanPrice(cadence: Cadence, price: Stripe.Price): PlanPrice {
