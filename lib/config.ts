@@ -57,6 +57,8 @@ export interface Config {
    * within the window (see `lib/auth/sign_in.ts`).
    */
   signInLimits: { perEmail: number; perIp: number; windowSeconds: number };
+  /** Checkout attempts, and billing portal sessions, each person may ask for in 15 minutes. */
+  billingSessionsPerPerson: number;
   logLevel: "debug" | "info" | "warn" | "error";
   /** How long in-flight requests get to finish when the process is asked to stop. */
   shutdownGraceMs: number;
@@ -143,6 +145,7 @@ const schema = z.object({
   SIGNIN_LIMIT_PER_EMAIL: optional(wholeNumber(10_000, 1)),
   SIGNIN_LIMIT_PER_IP: optional(wholeNumber(1_000_000, 1)),
   SIGNIN_LIMIT_WINDOW_MINUTES: optional(wholeNumber(24 * 60, 1)),
+  BILLING_SESSIONS_PER_PERSON: optional(wholeNumber(1_000_000, 1)),
   DATABASE_POOLER: optional(z.enum(["none", "transaction"])),
   DATABASE_POOL_SIZE: optional(wholeNumber(1000, 1)),
   DATABASE_IDLE_TIMEOUT_SECONDS: optional(wholeNumber(24 * 3600, 1)),
@@ -198,6 +201,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       perIp: v.SIGNIN_LIMIT_PER_IP ?? 50,
       windowSeconds: (v.SIGNIN_LIMIT_WINDOW_MINUTES ?? 15) * 60,
     },
+    billingSessionsPerPerson: v.BILLING_SESSIONS_PER_PERSON ?? 10,
     logLevel: v.LOG_LEVEL ?? "info",
     shutdownGraceMs: (v.SHUTDOWN_GRACE_SECONDS ?? 10) * 1000,
   };

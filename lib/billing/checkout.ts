@@ -23,10 +23,7 @@ import { ensureStripeCustomer, forgetMissingCustomer, isMissingCustomer } from "
 import { lockPerson } from "./entitlement.ts";
 import { ENDED_STATUSES, hasHadSubscription, subscriptionsOf } from "./subscriptions.ts";
 import { callStripe, requireStripe } from "./stripe_calls.ts";
-import { limitPerPerson, type PersonLimit } from "./limits.ts";
-
-/** Checkout attempts a person may make; each one asks Stripe several things. */
-export const CHECKOUT_LIMIT: PersonLimit = { name: "checkout", max: 10, windowSeconds: 15 * 60 };
+import { limitBillingSessions } from "./limits.ts";
 
 export interface CheckoutRequest {
   cadence: Cadence;
@@ -58,7 +55,7 @@ export async function startCheckout(
     );
   }
   await assertNoLiveSubscription(db, user.id);
-  await limitPerPerson(services, user.id, CHECKOUT_LIMIT, "Too many checkout attempts");
+  await limitBillingSessions(services, user.id, "checkout");
 
   // No transaction spans a Stripe call: a slow or stuck Stripe must not hold a database
   // connection for the length of the SDK's timeout, or a few waiting checkouts would starve the

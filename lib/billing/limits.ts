@@ -7,30 +7,34 @@ import type { Services } from "../services.ts";
 import { DomainError } from "../domain_error.ts";
 import { consumeRateLimits } from "../rate_limit.ts";
 
-export interface PersonLimit {
-  name: string;
-  max: number;
-  windowSeconds: number;
-}
+/** The window of `BILLING_SESSIONS_PER_PERSON`. */
+export const BILLING_SESSION_WINDOW_SECONDS = 15 * 60;
+
+/** What is limited: Checkout attempts (each asks Stripe several things) or portal sessions. */
+export type BillingSessionKind = "checkout" | "portal";
+
+const TOO_MANY: Record<BillingSessionKind, string> = {
+  checkout: "Too many checkout attempts",
+  portal: "Too many billing portal requests",
+};
 
 /** Counts one attempt, or throws `too_many` (with when to try again) past the limit. */
-export async function limitPerPerson(
-  services: Pick<Services, "db" | "now">,
+export async function limitBillingSessions(
+  services: Pick<Services, "config" | "db" | "now">,
   userId: number,
-  limit: PersonLimit,
-  what: string,
+  kind: BillingSessionKind,
 ): Promise<void> {
   const result = await consumeRateLimits(services.db, [{
-    key: `${limit.name}:user:${userId}`,
-    max: limit.max,
-    windowSeconds: limit.windowSeconds,
+    key: `${kind}:user:${userId}`,
+    max: services.config.billingSessionsPerPerson,
+    windowSeconds: BILLING_SESSION_WINDOW_SECONDS,
   }], services.now());
   if (result.allowed) return;
   const minutes = Math.ceil(result.retryAfterSeconds / 60);
   throw new DomainError(
     "too_many",
     "rate_limited",
-    `${what}; please try again in ${minutes} minute${minutes === 1 ? "" : "s"}`,
+    `${TOO_MANY[kind]}; please try again in ${minutes} minute${minutes === 1 ? "" : "s"}`,
     { retryAfterSeconds: result.retryAfterSeconds },
   );
 }

@@ -10,10 +10,7 @@ import { DomainError } from "../domain_error.ts";
 import { brand } from "../brand.ts";
 import { requireStripe, stripeFailure } from "./stripe_calls.ts";
 import { forgetMissingCustomer, isMissingCustomer } from "./customers.ts";
-import { limitPerPerson, type PersonLimit } from "./limits.ts";
-
-/** Portal sessions a person may open (each lasts minutes; a few an hour is plenty). */
-export const PORTAL_LIMIT: PersonLimit = { name: "portal", max: 10, windowSeconds: 15 * 60 };
+import { limitBillingSessions } from "./limits.ts";
 
 type PortalServices = Pick<Services, "config" | "db" | "stripe" | "log" | "now">;
 
@@ -26,7 +23,7 @@ export async function openBillingPortal(
   const stripe = requireStripe(services);
   const customer = user.stripeCustomerId;
   if (!customer) throw noBillingAccount();
-  await limitPerPerson(services, user.id, PORTAL_LIMIT, "Too many billing portal requests");
+  await limitBillingSessions(services, user.id, "portal");
   const returnUrl = `${services.config.siteUrl}/settings`;
   try {
     const portal = await stripe.billingPortal.sessions.create({

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { cookieFrom } from "../helpers/auth.ts";
+import { continueSignIn, cookieFrom } from "../helpers/auth.ts";
 import { startSmtpSink } from "../helpers/smtp.ts";
 import { createUser } from "../helpers/users.ts";
 
@@ -56,14 +56,17 @@ async function walkThrough(
     body: JSON.stringify({ email: "cookie@example.com" }),
   });
   assert.equal(asked.status, 202);
+  const nonce = checkedCookies(asked, secure, "sign-in request").get("rm_signin");
+  assert.ok(nonce, "the asking browser is marked");
+  assert.equal(attributes(nonce).get("max-age"), String(15 * 60));
   const link = new URL(await options.link("cookie@example.com"));
-  const verified = await app.fetch(`${link.pathname}${link.search}`, {
-    headers: { cookie: refCookie },
-  });
+  const browser = `${refCookie}; ${cookieFrom(asked, "rm_signin")}`;
+  const verified = await continueSignIn(app, link, { cookie: browser, origin });
   assert.equal(verified.status, 303);
   const set = checkedCookies(verified, secure, "verify");
   assert.equal(attributes(set.get("rm_session")!).get("max-age"), String(30 * 24 * 3600));
   assert.equal(attributes(set.get("rm_ref")!).get("max-age"), "0", "the used referral is cleared");
+  assert.equal(attributes(set.get("rm_signin")!).get("max-age"), "0", "and the spent nonce");
 
   const session = cookieFrom(verified, "rm_session")!;
   const out = await app.fetch("/api/auth/logout", {
