@@ -135,7 +135,15 @@ Deno.test("the production entry under Deploy-like permissions: sign-in → check
       await asked.body?.cancel();
       const body = smtp.messages.at(-1)!.data.replaceAll("=\r\n", "").replaceAll("=3D", "=");
       const link = body.match(/https:\/\/read\.markets\.test\/auth\/verify\?token=[\w-]+/)![0];
-      const verified = await fetch(local(link), { redirect: "manual" });
+      const shown = await fetch(local(link));
+      assert.equal(shown.status, 200);
+      assert.match(await shown.text(), /Continue signing in/);
+      const verified = await fetch(`${app.url}/auth/verify`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: app.url },
+        body: new URLSearchParams({ token: new URL(link).searchParams.get("token")! }),
+        redirect: "manual",
+      });
       assert.equal(verified.status, 303);
       assert.equal(verified.headers.get("location"), "/settings");
       const setCookie = verified.headers.getSetCookie().find((c) => c.startsWith("rm_session="))!;
