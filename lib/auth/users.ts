@@ -20,6 +20,8 @@ export interface User {
   stripeCustomerGeneration: number;
   /** Paid access from credit (referrals, operators) runs until this moment. */
   creditUntil: Date | null;
+  /** When the person deleted their account; the row stays as a pseudonymous tombstone. */
+  deletedAt: Date | null;
 }
 
 export const emailSchema = z.string().trim().toLowerCase().max(254, "is too long").pipe(

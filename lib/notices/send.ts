@@ -59,6 +59,9 @@ export async function sendNotice(services: JobServices, job: Job): Promise<void>
   if (await alreadySent(services.db, kind, trigger)) return;
   const user = await findUserById(services.db, userId);
   if (!user) return services.log.info("notice.skipped", { ...fields, reason: "no such person" });
+  if (user.deletedAt) {
+    return services.log.info("notice.skipped", { ...fields, reason: "account deleted" });
+  }
   const resolved = await resolve(services, kind, data, user, trigger);
   if (!resolved) return services.log.info("notice.skipped", { ...fields, reason: "not owed now" });
   const rendered = renderNotice(kind, resolved as never, services.config.siteUrl);

@@ -16,6 +16,7 @@ const ROUTES = [
   { path: "/api/stripe/webhook", body: { id: "evt_forged" } },
   { path: "/login", body: { email: "victim@example.com", next: "/" } },
   { path: "/logout", body: {} },
+  { path: "/settings/delete", body: { email: "victim@example.com" } },
 ];
 
 /** What a page on another site makes the browser send. */

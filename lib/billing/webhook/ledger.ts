@@ -19,6 +19,7 @@ import { isTransientStripeFailure } from "../stripe_calls.ts";
 import { parseEnvelope, type StripeEventEnvelope } from "./verify.ts";
 import { EVENT_HANDLERS } from "./handlers/mod.ts";
 import { AskStripeFirst } from "./handlers/context.ts";
+import { payloadToStore } from "../erased_customers.ts";
 
 /** Stored payloads are capped so no sender can bloat a row. */
 export const STORED_PAYLOAD_MAX_CHARS = 16 * 1024;
@@ -39,7 +40,8 @@ export async function processStripeEvent(
 ): Promise<EventOutcome> {
   const { log } = services;
   const outcome = await preparedTransaction(services, event, async (tx, prepared) => {
-    if (!await recordDelivery(tx, event, rawBody, services.now())) return "duplicate" as const;
+    const stored = await payloadToStore(tx, event, rawBody);
+    if (!await recordDelivery(tx, event, stored, services.now())) return "duplicate" as const;
     return await applyRecordedEvent(tx, event, prepared, services);
   });
   const fields = { event_id: event.id, type: event.type };
@@ -95,19 +97,23 @@ async function prepare(
 
 /**
  * Insert the event's audit row; false when it is already there (a duplicate delivery, or a
- * concurrent one that committed first — the unique index makes this one wait for it).
+ * concurrent one that committed first — the unique index makes this one wait for it). The
+ * payload is the raw body, or its redacted stand-in for an erased person (`payloadToStore`).
  */
 export async function recordDelivery(
   tx: Tx,
   event: StripeEventEnvelope,
-  rawBody: string,
+  stored: { payload: string; redacted: boolean },
   receivedAt: Date,
 ): Promise<boolean> {
-  const truncated = rawBody.length > STORED_PAYLOAD_MAX_CHARS;
+  const { payload } = stored;
+  const truncated = payload.length > STORED_PAYLOAD_MAX_CHARS;
   const inserted = await tx`
-    insert into stripe_events (event_id, event_type, received_at, payload, payload_truncated)
+    insert into stripe_events (event_id, event_type, received_at, payload, payload_truncated,
+                               payload_redacted_at)
     values (${event.id}, ${event.type}, ${receivedAt},
-            ${truncated ? rawBody.slice(0, STORED_PAYLOAD_MAX_CHARS) : rawBody}, ${truncated})
+            ${truncated ? payload.slice(0, STORED_PAYLOAD_MAX_CHARS) : payload}, ${truncated},
+            ${stored.redacted ? receivedAt : null})
     on conflict (event_id) do nothing
     returning id`;
   return inserted.length > 0;
@@ -192,11 +198,15 @@ export async function replayStripeEvent(
   services: LedgerServices,
   eventId: string,
 ): Promise<"ok" | "ignored" | "handler_error"> {
-  const [row] = await services.db<{ payload: string; payloadTruncated: boolean }[]>`
-    select payload, payload_truncated from stripe_events where event_id = ${eventId}`;
+  const [row] = await services.db<
+    { payload: string; payloadTruncated: boolean; payloadRedactedAt: Date | null }[]
+  >`
+    select payload, payload_truncated, payload_redacted_at from stripe_events
+    where event_id = ${eventId}`;
   if (!row) throw new ReplayRefused(`no event ${eventId} has been received`);
-  const event = row.payloadTruncated
-    ? await fetchFromStripe(services.stripe, eventId)
+  const stored = row.payloadRedactedAt ? "redacted" : row.payloadTruncated ? "truncated" : null;
+  const event = stored
+    ? await fetchFromStripe(services.stripe, eventId, stored)
     : parseEnvelope(JSON.parse(row.payload));
 
   const outcome = await preparedTransaction(services, event, async (tx, prepared) => {
@@ -217,10 +227,11 @@ export async function replayStripeEvent(
 async function fetchFromStripe(
   stripe: Stripe | null,
   eventId: string,
+  stored: "truncated" | "redacted",
 ): Promise<StripeEventEnvelope> {
   if (!stripe) {
     throw new ReplayRefused(
-      `event ${eventId} was stored truncated and Stripe is not configured to fetch it`,
+      `event ${eventId} was stored ${stored} and Stripe is not configured to fetch it`,
     );
   }
   return parseEnvelope(await stripe.events.retrieve(eventId));

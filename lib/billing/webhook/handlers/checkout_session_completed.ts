@@ -15,7 +15,8 @@ export const checkoutSessionCompleted: EventHandler = {
       userId: session.client_reference_id,
       customerId: session.customer,
     });
-    if (!user) return personNotFound(ctx, session.customer);
+    // A deleted account takes no customer again, whatever arrives late.
+    if (!user || user.deletedAt) return personNotFound(ctx, session.customer);
     if (session.customer) await setStripeCustomer(ctx.tx, user.id, session.customer);
     ctx.log.info("stripe.checkout_completed", {
       event_id: ctx.event.id,
