@@ -262,6 +262,17 @@ export default define.page<typeof handler>(function Settings({ data, state }) {
           <RewardLimits allowance={overview.rewardAllowance} />
           {overview.credits.length > 0 && <CreditHistory credits={overview.credits} />}
         </section>
+        <section class="card" aria-labelledby="data-heading">
+          <h2 id="data-heading">Your data</h2>
+          <p>
+            Download everything we hold about you as a file, or delete your account and the personal
+            details that go with it.
+          </p>
+          <div class="actions">
+            <a class="btn btn-secondary" href="/settings/export" download>Download my data</a>
+            <a class="btn btn-secondary" href="/settings/delete">Delete my account</a>
+          </div>
+        </section>
       </div>
     </>
   );
