@@ -4,70 +4,76 @@ import type { Manifest } from "./lib/web/mod.ts";
 import * as $0 from "./routes/(account)/_middleware.ts";
 import * as $1 from "./routes/(account)/settings.tsx";
 import * as $2 from "./routes/(account)/settings/cancel.tsx";
-import * as $3 from "./routes/(account)/settings/resume.ts";
-import * as $4 from "./routes/(account)/settings/upgrade.tsx";
-import * as $5 from "./routes/_app.tsx";
-import * as $6 from "./routes/_error.tsx";
-import * as $7 from "./routes/_middleware.ts";
-import * as $8 from "./routes/api/_error.ts";
-import * as $9 from "./routes/api/admin/events/[id].ts";
-import * as $10 from "./routes/api/auth/login.ts";
-import * as $11 from "./routes/api/auth/logout.ts";
-import * as $12 from "./routes/api/auth/me.ts";
-import * as $13 from "./routes/api/stripe/checkout.ts";
-import * as $14 from "./routes/api/stripe/portal.ts";
-import * as $15 from "./routes/api/stripe/webhook.ts";
-import * as $16 from "./routes/auth/verify.tsx";
-import * as $17 from "./routes/billing/card.ts";
-import * as $18 from "./routes/dev/notices.tsx";
-import * as $19 from "./routes/healthz.ts";
-import * as $20 from "./routes/index.tsx";
-import * as $21 from "./routes/login.tsx";
-import * as $22 from "./routes/logout.ts";
-import * as $23 from "./routes/pricing.tsx";
-import * as $24 from "./routes/r/[code].ts";
-import * as $25 from "./routes/referrals.tsx";
-import * as $26 from "./islands/BillingPortalButton.tsx";
-import * as $27 from "./islands/CheckoutPicker.tsx";
-import * as $28 from "./islands/ContinueSignIn.tsx";
-import * as $29 from "./islands/CopyLink.tsx";
-import * as $30 from "./islands/ReferralCalculator.tsx";
+import * as $3 from "./routes/(account)/settings/delete.tsx";
+import * as $4 from "./routes/(account)/settings/export.ts";
+import * as $5 from "./routes/(account)/settings/resume.ts";
+import * as $6 from "./routes/(account)/settings/upgrade.tsx";
+import * as $7 from "./routes/_app.tsx";
+import * as $8 from "./routes/_error.tsx";
+import * as $9 from "./routes/_middleware.ts";
+import * as $10 from "./routes/account-deleted.tsx";
+import * as $11 from "./routes/api/_error.ts";
+import * as $12 from "./routes/api/admin/events/[id].ts";
+import * as $13 from "./routes/api/auth/login.ts";
+import * as $14 from "./routes/api/auth/logout.ts";
+import * as $15 from "./routes/api/auth/me.ts";
+import * as $16 from "./routes/api/stripe/checkout.ts";
+import * as $17 from "./routes/api/stripe/portal.ts";
+import * as $18 from "./routes/api/stripe/webhook.ts";
+import * as $19 from "./routes/auth/verify.tsx";
+import * as $20 from "./routes/billing/card.ts";
+import * as $21 from "./routes/dev/notices.tsx";
+import * as $22 from "./routes/healthz.ts";
+import * as $23 from "./routes/index.tsx";
+import * as $24 from "./routes/login.tsx";
+import * as $25 from "./routes/logout.ts";
+import * as $26 from "./routes/pricing.tsx";
+import * as $27 from "./routes/r/[code].ts";
+import * as $28 from "./routes/referrals.tsx";
+import * as $29 from "./islands/BillingPortalButton.tsx";
+import * as $30 from "./islands/CheckoutPicker.tsx";
+import * as $31 from "./islands/ContinueSignIn.tsx";
+import * as $32 from "./islands/CopyLink.tsx";
+import * as $33 from "./islands/ReferralCalculator.tsx";
 
 const manifest: Manifest = {
   routes: {
     "./routes/(account)/_middleware.ts": $0,
     "./routes/(account)/settings.tsx": $1,
     "./routes/(account)/settings/cancel.tsx": $2,
-    "./routes/(account)/settings/resume.ts": $3,
-    "./routes/(account)/settings/upgrade.tsx": $4,
-    "./routes/_app.tsx": $5,
-    "./routes/_error.tsx": $6,
-    "./routes/_middleware.ts": $7,
-    "./routes/api/_error.ts": $8,
-    "./routes/api/admin/events/[id].ts": $9,
-    "./routes/api/auth/login.ts": $10,
-    "./routes/api/auth/logout.ts": $11,
-    "./routes/api/auth/me.ts": $12,
-    "./routes/api/stripe/checkout.ts": $13,
-    "./routes/api/stripe/portal.ts": $14,
-    "./routes/api/stripe/webhook.ts": $15,
-    "./routes/auth/verify.tsx": $16,
-    "./routes/billing/card.ts": $17,
-    "./routes/dev/notices.tsx": $18,
-    "./routes/healthz.ts": $19,
-    "./routes/index.tsx": $20,
-    "./routes/login.tsx": $21,
-    "./routes/logout.ts": $22,
-    "./routes/pricing.tsx": $23,
-    "./routes/r/[code].ts": $24,
-    "./routes/referrals.tsx": $25,
+    "./routes/(account)/settings/delete.tsx": $3,
+    "./routes/(account)/settings/export.ts": $4,
+    "./routes/(account)/settings/resume.ts": $5,
+    "./routes/(account)/settings/upgrade.tsx": $6,
+    "./routes/_app.tsx": $7,
+    "./routes/_error.tsx": $8,
+    "./routes/_middleware.ts": $9,
+    "./routes/account-deleted.tsx": $10,
+    "./routes/api/_error.ts": $11,
+    "./routes/api/admin/events/[id].ts": $12,
+    "./routes/api/auth/login.ts": $13,
+    "./routes/api/auth/logout.ts": $14,
+    "./routes/api/auth/me.ts": $15,
+    "./routes/api/stripe/checkout.ts": $16,
+    "./routes/api/stripe/portal.ts": $17,
+    "./routes/api/stripe/webhook.ts": $18,
+    "./routes/auth/verify.tsx": $19,
+    "./routes/billing/card.ts": $20,
+    "./routes/dev/notices.tsx": $21,
+    "./routes/healthz.ts": $22,
+    "./routes/index.tsx": $23,
+    "./routes/login.tsx": $24,
+    "./routes/logout.ts": $25,
+    "./routes/pricing.tsx": $26,
+    "./routes/r/[code].ts": $27,
+    "./routes/referrals.tsx": $28,
   },
   islands: {
-    "./islands/BillingPortalButton.tsx": $26,
-    "./islands/CheckoutPicker.tsx": $27,
-    "./islands/ContinueSignIn.tsx": $28,
-    "./islands/CopyLink.tsx": $29,
-    "./islands/ReferralCalculator.tsx": $30,
+    "./islands/BillingPortalButton.tsx": $29,
+    "./islands/CheckoutPicker.tsx": $30,
+    "./islands/ContinueSignIn.tsx": $31,
+    "./islands/CopyLink.tsx": $32,
+    "./islands/ReferralCalculator.tsx": $33,
   },
 };
 

@@ -73,7 +73,7 @@ Deno.test("each person's export holds their own data and no one else's address",
         assert.equal(data.subscriptions.length, 1);
         assert.equal(data.subscriptions[0].plan, "monthly");
         // The friend's credit moved the next payment: to Stripe, a trial until then.
-      assert.equal(data.subscriptions[0].status, "trialing");
+        assert.equal(data.subscriptions[0].status, "trialing");
         assert.equal(data.subscriptions[0].amount, 700);
         assert.equal(data.consents.length, 1);
         const [consent] = data.consents;
