@@ -23,6 +23,8 @@ import { toHttpError } from "./http/errors.ts";
 import { clientIp } from "./http/client_ip.ts";
 import { sameOriginGuard } from "./http/same_origin.ts";
 import { SESSION_COOKIE } from "./http/cookies.ts";
+import { anonymousPages } from "./http/anonymous_pages.ts";
+import { pricesVersion } from "./billing/prices.ts";
 
 /**
  * Request bodies larger than this are refused with 413 before they are read in full (a route's
@@ -80,6 +82,12 @@ export function createApp(services: Services, parts: AppParts): Hono<Env> {
   }));
   app.use(serveFiles(staticFiles, assets));
   app.use(sameOriginGuard({ siteUrl: services.config.siteUrl, sessionCookie: SESSION_COOKIE }));
+  // The pages below change only with a deploy (their assets are content-hashed) or the prices.
+  app.use(anonymousPages({
+    "/": () => "",
+    "/referrals": () => "",
+    "/pricing": () => pricesVersion(services),
+  }));
 
   mountRoutes<State, Env>(app, {
     manifest,

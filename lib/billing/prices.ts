@@ -165,3 +165,13 @@ export function planOffers(prices: PlanPrices | null, options: { trial: boolean 
     },
   ];
 }
+
+/** The prices as a page shows them, as a string that changes only when they do. */
+export async function pricesVersion(services: PriceServices): Promise<string> {
+  const prices = await planPrices(services);
+  if (!prices) return "unavailable";
+  return CADENCES.map((cadence) => {
+    const { priceId, unitAmount, currency } = prices[cadence];
+    return `${priceId}:${unitAmount}:${currency}`;
+  }).join("|");
+}

@@ -23,4 +23,11 @@ export {
 export { Head } from "./head.ts";
 export { type MountOptions, mountRoutes, peerAddress } from "./server.ts";
 export { type IslandAssets, loadIslandAssets, NO_ISLAND_ASSETS } from "./assets.ts";
-export { assetUrl, isStaticPath, loadStaticFiles, serveFiles, type StaticFiles } from "./static.ts";
+export {
+  assetUrl,
+  isStaticPath,
+  loadStaticFiles,
+  respondWithBytes,
+  serveFiles,
+  type StaticFiles,
+} from "./static.ts";

@@ -70,12 +70,20 @@ export function serveFiles(files: StaticFiles, islands: IslandAssets): Middlewar
       const type = name.endsWith(".css")
         ? "text/css; charset=utf-8"
         : "text/javascript; charset=utf-8";
-      return respond(c.req.raw, bundle, type, IMMUTABLE, null);
+      return respondWithBytes(c.req.raw, bundle, {
+        "content-type": type,
+        "cache-control": IMMUTABLE,
+      });
     }
     const file = files.get(path);
     if (!file) return await next();
     const cacheControl = c.req.query("v") === file.hash ? IMMUTABLE : "public, no-cache";
-    return respond(c.req.raw, file.body, file.type, cacheControl, file.etag);
+    return respondWithBytes(
+      c.req.raw,
+      file.body,
+      { "content-type": file.type, "cache-control": cacheControl },
+      file.etag,
+    );
   };
 }
 
@@ -83,20 +91,29 @@ export function isStaticPath(files: StaticFiles, path: string): boolean {
   return path.startsWith(ISLAND_URL_PREFIX) || files.has(path);
 }
 
-function respond(
+/**
+ * Bytes held in memory as a response: 304 when the request's `If-None-Match` names `etag`
+ * (a list, `W/` forms and `*` included, compared weakly as RFC 9110 says), no body for HEAD.
+ */
+export function respondWithBytes(
   req: Request,
   body: Uint8Array,
-  type: string,
-  cacheControl: string,
-  etag: string | null,
+  init: HeadersInit,
+  etag: string | null = null,
 ): Response {
-  const headers = new Headers({ "content-type": type, "cache-control": cacheControl });
+  const headers = new Headers(init);
   if (etag) {
     headers.set("etag", etag);
-    if (req.headers.get("if-none-match") === etag) {
+    if (matchesEtag(req.headers.get("if-none-match"), etag)) {
       return new Response(null, { status: 304, headers });
     }
   }
   headers.set("content-length", String(body.byteLength));
   return new Response(req.method === "HEAD" ? null : body as Uint8Array<ArrayBuffer>, { headers });
+}
+
+function matchesEtag(ifNoneMatch: string | null, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
+  return ifNoneMatch.split(",").some((tag) => tag.trim() === "*" || opaque(tag) === opaque(etag));
 }
