@@ -14,6 +14,7 @@ import {
   findSubscription,
   markDuplicate,
   markDuplicateResolved,
+  type RecordedSubscription,
   subscriptionsOf,
   unmarkDuplicate,
 } from "./subscriptions.ts";
@@ -22,6 +23,11 @@ export const CANCEL_DUPLICATE_JOB = "cancel_duplicate_subscription";
 
 /** Statuses of a subscription that has not ended: one of these is all a person may have. */
 const LIVE = new Set(["trialing", "active", "past_due", "unpaid", "paused", "incomplete"]);
+
+/** Whether a recorded subscription counts towards "one live subscription per person". */
+export function isLive(subscription: Pick<RecordedSubscription, "endedAt" | "status">): boolean {
+  return subscription.endedAt === null && LIVE.has(subscription.status);
+}
 
 /**
  * If the person (locked) has more than one live subscription, keep the oldest and mark each newer
@@ -34,7 +40,7 @@ export async function resolveDuplicates(
   log: Logger,
 ): Promise<string[]> {
   const live = (await subscriptionsOf(tx, userId)).filter((s) =>
-    s.endedAt === null && LIVE.has(s.status) && s.duplicateOf === null
+    isLive(s) && s.duplicateOf === null
   );
   if (live.length < 2) return [];
   const [kept, ...newer] = live;

@@ -18,10 +18,15 @@ import type { StripeEventEnvelope } from "./webhook/verify.ts";
 /** The only shape a Stripe customer id has; anything else in an event is not one of ours. */
 const CUSTOMER_ID = /^cus_[A-Za-z0-9]{1,250}$/;
 
+/** The advisory lock key of a customer (null for none), shared with the webhook's audit insert. */
+export function customerLockKey(customerId: string | null): string | null {
+  return customerId === null ? null : `stripe-customer:${customerId}`;
+}
+
 /** Hold the customers' locks until the transaction ends (in one order, so two never deadlock). */
 export async function lockStripeCustomers(tx: Tx, customerIds: readonly string[]): Promise<void> {
   for (const id of [...new Set(customerIds)].sort()) {
-    await tx`select pg_advisory_xact_lock(hashtextextended(${"stripe-customer:" + id}, 0))`;
+    await tx`select pg_advisory_xact_lock(hashtextextended(${customerLockKey(id)}, 0))`;
   }
 }
 

@@ -133,18 +133,6 @@ export async function hasHadSubscription(db: Queryable, userId: number): Promise
   return row !== undefined;
 }
 
-/** Whether the recorded state of a subscription came from an event created at `instant`. */
-export async function recordedAt(
-  db: Queryable,
-  subscriptionId: string,
-  instant: Date,
-): Promise<boolean> {
-  const [row] = await db<{ same: boolean }[]>`
-    select last_event_at = ${instant} as same from subscriptions
-    where stripe_subscription_id = ${subscriptionId}`;
-  return row?.same ?? false;
-}
-
 /**
  * The person's Stripe customer is gone, and with it every subscription it had (Stripe cancels
  * them): end those still live, at `at`.

@@ -69,12 +69,6 @@ export function withTransaction<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promis
   return transaction;
 }
 
-/** Run `fn` under a savepoint: if it throws, its writes are undone and the transaction goes on. */
-export function withSavepoint<T>(tx: Tx, fn: (sp: Tx) => Promise<T>): Promise<T> {
-  const ended = transactionEnded.get(tx) ?? (() => false);
-  return tx.savepoint((sp) => unlessConnectionLost(fn(refusingAfterEnd(sp, ended)))) as Promise<T>;
-}
-
 /*
  * When the connection under a transaction dies, postgres.js (3.4.9) rejects the transaction by
  * itself, but any query still sent on it — the ROLLBACK it sends when the callback fails too, or
@@ -96,8 +90,6 @@ async function unlessConnectionLost<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-const transactionEnded = new WeakMap<Tx, () => boolean>();
-
 /** `tx`, except that a query made after the transaction ended fails instead of being sent. */
 function refusingAfterEnd(tx: Tx, ended: () => boolean): Tx {
   const guarded = new Proxy(tx, {
@@ -110,7 +102,6 @@ function refusingAfterEnd(tx: Tx, ended: () => boolean): Tx {
       return Reflect.apply(target, self, args);
     },
   });
-  transactionEnded.set(guarded, ended);
   return guarded;
 }
 

@@ -41,6 +41,14 @@ export interface Job {
 export const DEFAULT_MAX_ATTEMPTS = 10;
 
 /** Enqueue inside the caller's transaction; false when this trigger already made its job. */
+/** Transactions that enqueued a job, so whoever committed one knows to wake the runner. */
+const enqueuing = new WeakSet<Tx>();
+
+/** Whether `tx` enqueued a job (one that was not already there). */
+export function enqueuedIn(tx: Tx): boolean {
+  return enqueuing.has(tx);
+}
+
 export async function enqueue(tx: Tx, job: NewJob, now: Date): Promise<boolean> {
   const rows = await tx`
     insert into jobs (kind, key, payload, run_at, max_attempts, created_at)
@@ -48,6 +56,7 @@ export async function enqueue(tx: Tx, job: NewJob, now: Date): Promise<boolean> 
             ${job.runAt ?? now}, ${job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS}, ${now})
     on conflict (kind, key) do nothing
     returning id`;
+  if (rows.length > 0) enqueuing.add(tx);
   return rows.length > 0;
 }
 

@@ -20,7 +20,7 @@ const BREAK_LEDGER = `
     for each row execute function refuse_grants();`;
 const MEND_LEDGER = "drop trigger refuse_grants on credit_grants; drop function refuse_grants();";
 
-Deno.test("a handler failure rolls back to the savepoint, is recorded, and replay fixes it", async () => {
+Deno.test("a handler failure rolls back, is recorded, and replay fixes it", async () => {
   const app = await createTestApp({ env });
   try {
     const referrer = await createUser(app.db.sql);
@@ -34,7 +34,7 @@ Deno.test("a handler failure rolls back to the savepoint, is recorded, and repla
     );
     assert.equal(await deliverOk(app, paid), "handler_error");
 
-    // The referral row was stamped before the ledger refused: the savepoint undid it.
+    // The referral row was stamped before the ledger refused: the rollback undid it.
     const [referral] = await app.db.sql`select converted_at, credited_at from referrals`;
     assert.equal(referral.convertedAt, null);
     assert.equal(referral.creditedAt, null);

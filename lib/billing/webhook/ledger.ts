@@ -4,22 +4,33 @@
  *
  * One transaction per delivery: the audit row is inserted with `ON CONFLICT (event_id) DO
  * NOTHING`, so a second delivery of the same event (even a concurrent one, which waits on the
- * unique index) finds it and changes nothing. The handler runs under a savepoint: if it fails on
- * the event's own data, its effects are rolled back, the error is recorded and Stripe gets a 200
- * so it does not retry in vain — an operator replays it. If the database or Stripe fails, the
- * whole transaction rolls back and Stripe gets a 5xx, so it delivers again.
+ * unique index) finds it and changes nothing; the handler runs; the row is marked processed. If
+ * the handler fails on the event's own data, the transaction rolls back and a second one records
+ * the audit row with the error, and Stripe gets a 200 so it does not retry in vain — an operator
+ * replays it. If the database or Stripe fails, everything rolls back and Stripe gets a 5xx, so it
+ * delivers again.
+ *
+ * A delivery is a handful of statements (the webhook's throughput is mostly round trips): the
+ * audit row's insert takes the event's customer lock, and the mark that ends it decides the
+ * stored payload (see `erased_customers.ts`).
  */
 import type Stripe from "stripe";
 import { z } from "zod";
 import type { Services } from "../../services.ts";
 import type { Queryable, Tx } from "../../db/client.ts";
-import { withSavepoint, withTransaction } from "../../db/client.ts";
+import { withTransaction } from "../../db/client.ts";
 import { isDatabaseFailure } from "../../db/errors.ts";
 import { isTransientStripeFailure } from "../stripe_calls.ts";
 import { parseEnvelope, type StripeEventEnvelope } from "./verify.ts";
 import { EVENT_HANDLERS } from "./handlers/mod.ts";
 import { AskStripeFirst } from "./handlers/context.ts";
-import { payloadToStore } from "../erased_customers.ts";
+import { enqueuedIn } from "../../jobs/queue.ts";
+import {
+  customerLockKey,
+  customerOfEvent,
+  payloadToStore,
+  redactedPayload,
+} from "../erased_customers.ts";
 
 /** Stored payloads are capped so no sender can bloat a row. */
 export const STORED_PAYLOAD_MAX_CHARS = 16 * 1024;
@@ -39,19 +50,57 @@ export async function processStripeEvent(
   rawBody: string,
 ): Promise<EventOutcome> {
   const { log } = services;
-  const outcome = await preparedTransaction(services, event, async (tx, prepared) => {
-    const stored = await payloadToStore(tx, event, rawBody);
-    if (!await recordDelivery(tx, event, stored, services.now())) return "duplicate" as const;
-    return await applyRecordedEvent(tx, event, prepared, services);
-  });
+  let outcome: EventOutcome;
+  let enqueued = false;
+  try {
+    outcome = await preparedTransaction(services, event, async (tx, prepared) => {
+      if (!await recordDelivery(tx, event, rawBody, services.now())) return "duplicate" as const;
+      const applied = await applyRecordedEvent(tx, event, prepared, services);
+      enqueued = enqueuedIn(tx);
+      return applied;
+    });
+  } catch (error) {
+    if (!(error instanceof HandlerFailed)) throw error;
+    outcome = await recordFailedDelivery(services, event, rawBody, error.cause);
+  }
   const fields = { event_id: event.id, type: event.type };
   if (outcome === "duplicate") log.info("stripe.duplicate_delivery", fields);
   else if (outcome === "ignored") log.info("stripe.event_unhandled", fields);
-  else if (outcome === "ok") {
-    log.info("stripe.processed", fields);
-    void services.jobs.wake();
-  }
+  else if (outcome === "ok") log.info("stripe.processed", fields);
+  if (enqueued) void services.jobs.wake();
   return outcome;
+}
+
+/**
+ * The handler failed on the event's own data: its transaction rolled back, so record the audit
+ * row with the error now — unless a concurrent delivery recorded the event meanwhile.
+ */
+async function recordFailedDelivery(
+  services: LedgerServices,
+  event: StripeEventEnvelope,
+  rawBody: string,
+  error: unknown,
+): Promise<EventOutcome> {
+  services.log.error("stripe.handler_error", { event_id: event.id, type: event.type, error });
+  return await withTransaction(services.db, async (tx) => {
+    const { payload, redacted } = await payloadToStore(tx, event, rawBody);
+    const receivedAt = services.now();
+    const truncated = payload.length > STORED_PAYLOAD_MAX_CHARS;
+    const inserted = await tx`
+      insert into stripe_events (event_id, event_type, received_at, payload, payload_truncated,
+                                 payload_redacted_at, error)
+      values (${event.id}, ${event.type}, ${receivedAt},
+              ${truncated ? payload.slice(0, STORED_PAYLOAD_MAX_CHARS) : payload}, ${truncated},
+              ${redacted ? receivedAt : null}, ${describe(error)})
+      on conflict (event_id) do nothing
+      returning id`;
+    return inserted.length > 0 ? "handler_error" as const : "duplicate" as const;
+  });
+}
+
+/** A handler's failure on the event's own data, carried out of its transaction. */
+class HandlerFailed extends Error {
+  override name = "HandlerFailed";
 }
 
 type Prepared = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -96,32 +145,54 @@ async function prepare(
 }
 
 /**
- * Insert the event's audit row; false when it is already there (a duplicate delivery, or a
- * concurrent one that committed first — the unique index makes this one wait for it). The
- * payload is the raw body, or its redacted stand-in for an erased person (`payloadToStore`).
+ * Insert the event's audit row, taking its customer's lock for the rest of the transaction;
+ * false when the row is already there (a duplicate delivery, or a concurrent one that committed
+ * first — the unique index makes this one wait for it). The raw body is stored for now; the mark
+ * that ends the transaction swaps it for a stand-in if the customer is an erased person's.
  */
 export async function recordDelivery(
   tx: Tx,
   event: StripeEventEnvelope,
-  stored: { payload: string; redacted: boolean },
+  rawBody: string,
   receivedAt: Date,
 ): Promise<boolean> {
-  const { payload } = stored;
-  const truncated = payload.length > STORED_PAYLOAD_MAX_CHARS;
+  const customer = customerOfEvent(event);
+  const truncated = rawBody.length > STORED_PAYLOAD_MAX_CHARS;
   const inserted = await tx`
-    insert into stripe_events (event_id, event_type, received_at, payload, payload_truncated,
-                               payload_redacted_at)
-    values (${event.id}, ${event.type}, ${receivedAt},
-            ${truncated ? payload.slice(0, STORED_PAYLOAD_MAX_CHARS) : payload}, ${truncated},
-            ${stored.redacted ? receivedAt : null})
+    with customer_lock as (
+      select pg_advisory_xact_lock(hashtextextended(${customerLockKey(customer)}, 0))
+      where ${customer}::text is not null
+    )
+    insert into stripe_events (event_id, event_type, received_at, payload, payload_truncated)
+    select ${event.id}, ${event.type}, ${receivedAt},
+           ${truncated ? rawBody.slice(0, STORED_PAYLOAD_MAX_CHARS) : rawBody}, ${truncated}
+    where (select count(*) from customer_lock) >= 0
     on conflict (event_id) do nothing
     returning id`;
   return inserted.length > 0;
 }
 
-/** Mark a recorded event as applied (or as needing nothing), clearing any earlier error. */
-export async function markProcessed(tx: Tx, eventId: string, at: Date): Promise<void> {
-  await tx`update stripe_events set processed_at = ${at}, error = null where event_id = ${eventId}`;
+/**
+ * Mark a recorded event as applied (or as needing nothing), clearing any earlier error. Its own
+ * statement runs after the customer's lock was taken, so it sees an erasure that committed
+ * before: then the stored payload becomes the stand-in.
+ */
+async function markProcessed(tx: Tx, event: StripeEventEnvelope, at: Date): Promise<void> {
+  const customer = customerOfEvent(event);
+  const standIn = redactedPayload({ eventId: event.id, eventType: event.type });
+  await tx`
+    with erased as (
+      select exists (
+        select 1 from erased_stripe_customers where customer_id = ${customer}
+      ) as yes
+    )
+    update stripe_events set processed_at = ${at}, error = null,
+      payload = case when erased.yes then ${standIn} else payload end,
+      payload_truncated = payload_truncated and not erased.yes,
+      payload_redacted_at = case when erased.yes
+        then coalesce(payload_redacted_at, ${at}) else payload_redacted_at end
+    from erased
+    where event_id = ${event.id}`;
 }
 
 /**
@@ -136,33 +207,25 @@ async function applyRecordedEvent(
 ): Promise<"ok" | "ignored" | "handler_error"> {
   const handler = EVENT_HANDLERS.get(event.type);
   if (!handler) {
-    await markProcessed(tx, event.id, services.now());
+    await markProcessed(tx, event, services.now());
     return "ignored";
   }
   try {
     if (!prepared.ok) throw prepared.error;
-    await withSavepoint(
+    await handler.apply({
       tx,
-      (sp) =>
-        handler.apply({
-          tx: sp,
-          config: services.config,
-          event,
-          log: services.log,
-          now: services.now(),
-          prepared: prepared.value,
-          canAskStripe: services.stripe !== null,
-        }),
-    );
+      config: services.config,
+      event,
+      log: services.log,
+      now: services.now(),
+      prepared: prepared.value,
+      canAskStripe: services.stripe !== null,
+    });
   } catch (error) {
     if (isInfrastructureFailure(error) || error instanceof AskStripeFirst) throw error;
-    services.log.error("stripe.handler_error", { event_id: event.id, type: event.type, error });
-    await tx`
-      update stripe_events set error = ${describe(error)}, processed_at = null
-      where event_id = ${event.id}`;
-    return "handler_error";
+    throw new HandlerFailed("the event's handler failed", { cause: error });
   }
-  await markProcessed(tx, event.id, services.now());
+  await markProcessed(tx, event, services.now());
   return "ok";
 }
 
@@ -209,18 +272,31 @@ export async function replayStripeEvent(
     ? await fetchFromStripe(services.stripe, eventId, stored)
     : parseEnvelope(JSON.parse(row.payload));
 
-  const outcome = await preparedTransaction(services, event, async (tx, prepared) => {
-    const [locked] = await tx<{ processedAt: Date | null }[]>`
-      select processed_at from stripe_events where event_id = ${eventId} for update`;
-    if (locked.processedAt) {
-      throw new ReplayRefused(
-        `event ${eventId} was already processed at ${locked.processedAt.toISOString()}`,
-      );
-    }
-    return await applyRecordedEvent(tx, event, prepared, services);
-  });
+  let outcome: "ok" | "ignored" | "handler_error";
+  let enqueued = false;
+  try {
+    outcome = await preparedTransaction(services, event, async (tx, prepared) => {
+      const [locked] = await tx<{ processedAt: Date | null }[]>`
+        select processed_at from stripe_events where event_id = ${eventId} for update`;
+      if (locked.processedAt) {
+        throw new ReplayRefused(
+          `event ${eventId} was already processed at ${locked.processedAt.toISOString()}`,
+        );
+      }
+      const applied = await applyRecordedEvent(tx, event, prepared, services);
+      enqueued = enqueuedIn(tx);
+      return applied;
+    });
+  } catch (error) {
+    if (!(error instanceof HandlerFailed)) throw error;
+    services.log.error("stripe.handler_error", { event_id: eventId, type: event.type, error });
+    await services.db`
+      update stripe_events set error = ${describe(error.cause)}
+      where event_id = ${eventId} and processed_at is null`;
+    outcome = "handler_error";
+  }
   services.log.info("stripe.replayed", { event_id: eventId, outcome });
-  if (outcome === "ok") void services.jobs.wake();
+  if (enqueued) void services.jobs.wake();
   return outcome;
 }
 

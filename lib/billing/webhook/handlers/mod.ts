@@ -1,9 +1,8 @@
 /**
  * One handler per Stripe event type, each in its own module named after it, registered here.
- * A handler's `apply` runs inside the webhook's transaction (under a savepoint); what it needs
- * from Stripe its `prepare` fetches before (`context.ts`). What it reads from the event is
- * validated first (`objects.ts`), so a malformed event is a handler error, never a half-applied
- * change.
+ * A handler's `apply` runs inside the webhook's transaction; what it needs from Stripe its
+ * `prepare` fetches before (`context.ts`). What it reads from the event is validated first
+ * (`objects.ts`), so a malformed event is a handler error, never a half-applied change.
  */
 import type { EventHandler } from "./context.ts";
 import { checkoutSessionCompleted } from "./checkout_session_completed.ts";

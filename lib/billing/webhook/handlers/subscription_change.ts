@@ -5,7 +5,6 @@
  */
 import {
   findSubscription,
-  recordedAt,
   type RecordedSubscription,
   recordSubscription,
   type SubscriptionChange,
@@ -14,7 +13,7 @@ import {
 import { cadenceOf } from "../../plans.ts";
 import { enqueueNotice, scheduleMonthlyReminder } from "../../../notices/send.ts";
 import { lockPerson, refreshPerson } from "../../entitlement.ts";
-import { resolveDuplicates } from "../../duplicates.ts";
+import { isLive, resolveDuplicates } from "../../duplicates.ts";
 import { SubscriptionObject } from "./objects.ts";
 import {
   AskStripeFirst,
@@ -40,15 +39,15 @@ export function subscriptionChange(change: SubscriptionChange): EventHandler<Pre
       const user = await lockPerson(ctx.tx, { customerId: customer });
       if (!user) return personNotFound(ctx, customer);
       const eventCreatedAt = new Date(ctx.event.created * 1000);
-      // Another update of the same second was recorded while this one was on its way (checked
-      // again now, under the lock): only Stripe can say which is current.
+      const before = await findSubscription(ctx.tx, snapshot.id);
+      // The state recorded came from an update of the same second (checked under the lock), which
+      // cannot be ordered against this one: only Stripe can say which is current.
       if (
         change === "updated" && !fromStripe && ctx.canAskStripe &&
-        await recordedAt(ctx.tx, snapshot.id, eventCreatedAt)
+        before?.lastEventAt.getTime() === eventCreatedAt.getTime()
       ) {
         throw new AskStripeFirst();
       }
-      const before = await findSubscription(ctx.tx, snapshot.id);
       const stored = await recordSubscription(ctx.tx, user.id, snapshot, change, eventCreatedAt);
       if (!stored) {
         ctx.log.info("stripe.stale_event", {
@@ -58,7 +57,8 @@ export function subscriptionChange(change: SubscriptionChange): EventHandler<Pre
         });
         return;
       }
-      await resolveDuplicates(ctx.tx, user.id, ctx.now, ctx.log);
+      // A subscription that was already live adds no second one; a new or revived one may.
+      if (!before || !isLive(before)) await resolveDuplicates(ctx.tx, user.id, ctx.now, ctx.log);
       await refreshPerson(ctx.tx, user.id);
       await owedNotices(ctx, user.id, snapshot, before, change);
       ctx.log.info("stripe.subscription_applied", {
@@ -72,9 +72,10 @@ export function subscriptionChange(change: SubscriptionChange): EventHandler<Pre
 }
 
 /**
- * The subscription as the event says — unless the state we recorded came from an event of the
- * same second, which cannot be ordered against this one (Stripe delivers them in any order), or
- * the handler asked: then as Stripe says it is now. Asked before the transaction opens.
+ * The subscription as the event says — unless the handler found, under the person's lock, that
+ * the state recorded came from an event of the same second, which cannot be ordered against this
+ * one (Stripe delivers them in any order): then as Stripe says it is now, asked before the
+ * transaction opens again.
  */
 async function settledSnapshot(
   event: StripeEventEnvelope,
@@ -83,9 +84,7 @@ async function settledSnapshot(
   fresh: boolean,
 ): Promise<Prepared> {
   const subscription = SubscriptionObject.parse(event.data.object);
-  const ask = change === "updated" && services.stripe &&
-    (fresh || await recordedAt(services.db, subscription.id, new Date(event.created * 1000)));
-  if (ask) {
+  if (change === "updated" && services.stripe && fresh) {
     const current = await services.stripe!.subscriptions.retrieve(subscription.id);
     return { snapshot: snapshotOf(SubscriptionObject.parse(current), change), fromStripe: true };
   }
@@ -144,8 +143,9 @@ async function owedNotices(
       data: { endsOn: null, trial },
     }, ctx.now);
   }
+  // Scheduled when the subscription becomes active; later updates find it there already.
   if (
-    snapshot.status === "active" && snapshot.startedAt &&
+    snapshot.status === "active" && before?.status !== "active" && snapshot.startedAt &&
     cadenceOf(ctx.config, snapshot.priceId) === "monthly"
   ) {
     await scheduleMonthlyReminder(
