@@ -14,7 +14,7 @@ export interface HttpRequestSpec {
 export interface HttpLoad {
   requests: HttpRequestSpec[];
   concurrency: number;
-  /** Every answer must have this status, or the run fails. */
+  /** An answer with another status counts as a failed request. */
   expectStatus: number;
 }
 

@@ -1,5 +1,8 @@
 /// <reference lib="deno.worker" />
-/** Runs one `HttpLoad` with keep-alive connections (fetch's pool) and reports its timings. */
+/**
+ * Runs one `HttpLoad` with keep-alive connections (fetch's pool) and reports its timings; a
+ * request that fails or answers another status is counted as failed, with what it answered.
+ */
 import { runLoad } from "./load.ts";
 import type { HttpLoad, HttpLoadReply } from "./http_load.ts";
 
@@ -11,7 +14,9 @@ self.onmessage = async (message: MessageEvent<HttpLoad>) => {
       const response = await fetch(url, init);
       const text = await response.text();
       if (response.status !== expectStatus) {
-        throw new Error(`${init.method ?? "GET"} ${url} answered ${response.status}: ${text}`);
+        throw new Error(
+          `${init.method ?? "GET"} ${url} answered ${response.status}: ${text.slice(0, 300)}`,
+        );
       }
     });
     reply = { result };

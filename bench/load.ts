@@ -1,12 +1,22 @@
 /**
  * Closed-loop load: `concurrency` loops each take the next job and wait for it before taking
- * another, so throughput and latency are measured the same way for every row of the table.
+ * another, so throughput and latency are measured the same way for every row of the table. A job
+ * that fails is counted, not retried, and the load goes on: the table reports failures beside the
+ * figures instead of stopping at the first.
  */
 
-export interface LoadResult {
+/** How many jobs succeeded and failed, and in how long. */
+export interface Throughput {
+  /** Jobs that succeeded. */
   completed: number;
+  failed: number;
+  /** What went wrong with the first job that failed. */
+  firstFailure: string | null;
   seconds: number;
-  /** Per-job latency in milliseconds, in completion order. */
+}
+
+export interface LoadResult extends Throughput {
+  /** Latency of each job that succeeded, in milliseconds, in completion order. */
   latenciesMs: number[];
 }
 
@@ -16,25 +26,34 @@ export async function runLoad<T>(
   run: (job: T) => Promise<void>,
 ): Promise<LoadResult> {
   const latenciesMs: number[] = [];
+  let failed = 0;
+  let firstFailure: string | null = null;
   let next = 0;
   const loop = async () => {
     while (next < jobs.length) {
       const job = jobs[next++];
       const started = performance.now();
-      await run(job);
-      latenciesMs.push(performance.now() - started);
+      try {
+        await run(job);
+        latenciesMs.push(performance.now() - started);
+      } catch (error) {
+        failed += 1;
+        firstFailure ??= error instanceof Error ? error.message : String(error);
+      }
     }
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, loop));
   return {
     completed: latenciesMs.length,
+    failed,
+    firstFailure,
     seconds: (performance.now() - started) / 1000,
     latenciesMs,
   };
 }
 
-export function perSecond(result: LoadResult): number {
+export function perSecond(result: Throughput): number {
   return result.completed / result.seconds;
 }
 
@@ -47,8 +66,16 @@ export function percentile(result: LoadResult, fraction: number): number {
 /** Several runs of one side as one: all their jobs over all their time. */
 export function combine(runs: LoadResult[]): LoadResult {
   return {
-    completed: runs.reduce((sum, run) => sum + run.completed, 0),
-    seconds: runs.reduce((sum, run) => sum + run.seconds, 0),
+    ...combineThroughput(runs),
     latenciesMs: runs.flatMap((run) => run.latenciesMs),
+  };
+}
+
+export function combineThroughput(runs: Throughput[]): Throughput {
+  return {
+    completed: runs.reduce((sum, run) => sum + run.completed, 0),
+    failed: runs.reduce((sum, run) => sum + run.failed, 0),
+    firstFailure: runs.find((run) => run.firstFailure)?.firstFailure ?? null,
+    seconds: runs.reduce((sum, run) => sum + run.seconds, 0),
   };
 }

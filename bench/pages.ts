@@ -1,27 +1,54 @@
 /**
- * Page throughput against its limit: `/pricing` and a signed-in `/settings` from the app, and a
- * bare `Deno.serve` answering with the status, headers and body the app gave for the same
- * request. Both are loaded over HTTP at the same concurrency, alternately.
+ * Page throughput against its limit: pages from the app's process, and from a bare `Deno.serve`
+ * process answering with the status, headers and bytes the app gave for the same request. Both
+ * are loaded by the same client — wrk when installed, else the bench's fetch client — with the
+ * same requests (the session cookie included), alternately.
  */
-import type { TestApp } from "../tests/helpers/app.ts";
-import { combine, type LoadResult } from "./load.ts";
+import { combineThroughput, type Throughput } from "./load.ts";
 import { requestAll } from "./http_load.ts";
+import { runWrk, type WrkOptions } from "./wrk.ts";
+import { type ServerProcess, startServerProcess } from "./server_process.ts";
+import { type Check, noFailures } from "./checks.ts";
+import { formatNumber } from "./table.ts";
 
 export interface PagesBenchSizes {
-  /** Requests per timed run of each side; the sides alternate `rounds` times. */
-  requests: number;
-  concurrency: number;
+  /** Timed runs of each side, alternating, after one untimed run of each. */
   rounds: number;
+  warmUp: boolean;
+  wrk: Omit<WrkOptions, "headers">;
+  /** The fallback client: requests per run, and how many at a time. */
+  fetch: { requests: number; concurrency: number };
+}
+
+/** The load client: wrk at this path, or the fetch client. */
+export type PageClient = { kind: "wrk"; path: string } | { kind: "fetch" };
+
+export interface PageRequest {
+  path: string;
+  headers: Record<string, string>;
 }
 
 export interface PageBenchResult {
   path: string;
-  app: LoadResult;
-  limit: LoadResult;
+  app: Throughput;
+  limit: Throughput;
   bodyBytes: number;
-  /** A fresh answer from the app and the bare server's answer are byte for byte the same. */
-  sameBytes: boolean;
 }
+
+export interface PagesBenchResult {
+  pages: PageBenchResult[];
+  /** The bare server's resident memory after its load. */
+  limitResidentBytes: number | null;
+  checks: Check[];
+}
+
+export interface RecordedAnswer {
+  status: number;
+  headers: [string, string][];
+  bodyBase64: string;
+}
+
+export type RecordedAnswers = Record<string, RecordedAnswer>;
 
 interface Answer {
   status: number;
@@ -29,60 +56,94 @@ interface Answer {
   body: Uint8Array<ArrayBuffer>;
 }
 
-/** `cookie` is a signed-in person's session, for `/settings`. */
+const BARE_ENTRY = new URL("./bare_page_server.ts", import.meta.url).pathname;
+
 export async function benchPages(
-  app: TestApp,
-  cookie: string,
+  appUrl: string,
+  requests: PageRequest[],
   sizes: PagesBenchSizes,
-): Promise<PageBenchResult[]> {
-  const base = await app.listen();
-  return [
-    await benchPage(base, "/pricing", {}, sizes),
-    await benchPage(base, "/settings", { cookie }, sizes),
-  ];
+  client: PageClient,
+): Promise<PagesBenchResult> {
+  const captured = new Map<string, Answer>();
+  for (const { path, headers } of requests) {
+    const answer = await fetchAnswer(`${appUrl}${path}`, headers);
+    if (answer.status !== 200) throw new Error(`${path} answered ${answer.status}`);
+    captured.set(path, answer);
+  }
+  const answersFile = await Deno.makeTempFile({ prefix: "bench-pages-", suffix: ".json" });
+  let bare: ServerProcess | null = null;
+  try {
+    await Deno.writeTextFile(answersFile, JSON.stringify(recorded(captured)));
+    bare = await startServerProcess({
+      name: "the bare page server",
+      command: Deno.execPath(),
+      args: ["run", "-A", BARE_ENTRY, answersFile],
+      env: {},
+      readyPath: requests[0].path,
+    });
+    const checks: Check[] = [];
+    const pages: PageBenchResult[] = [];
+    for (const { path, headers } of requests) {
+      const appPage = `${appUrl}${path}`;
+      const barePage = `${bare.url}${path}`;
+      // The app asked again, not the captured copy: a page that changed from one request to the
+      // next could not be stood in for by fixed bytes.
+      const [fromApp, fromBare] = [
+        await fetchAnswer(appPage, headers),
+        await fetchAnswer(barePage, headers),
+      ];
+      checks.push({
+        ok: sameBytes(fromApp.body, fromBare.body),
+        text: `GET ${path}: the bare server sends the app's ${
+          formatNumber(fromApp.body.length)
+        } bytes`,
+      });
+      const load = (url: string) => loadPage(client, url, headers, sizes);
+      if (sizes.warmUp) {
+        await load(appPage);
+        await load(barePage);
+      }
+      const appRuns: Throughput[] = [];
+      const limitRuns: Throughput[] = [];
+      for (let round = 0; round < sizes.rounds; round++) {
+        appRuns.push(await load(appPage));
+        limitRuns.push(await load(barePage));
+      }
+      const after = await fetchAnswer(appPage, headers);
+      checks.push(
+        noFailures(`GET ${path} from the app, requests`, appRuns),
+        noFailures(`GET ${path} from the bare server, requests`, limitRuns),
+        {
+          ok: after.status === 200,
+          text: `GET ${path}: the app still answers 200 after the load (${after.status})`,
+        },
+      );
+      pages.push({
+        path,
+        app: combineThroughput(appRuns),
+        limit: combineThroughput(limitRuns),
+        bodyBytes: captured.get(path)!.body.length,
+      });
+    }
+    return { pages, limitResidentBytes: await bare.residentBytes(), checks };
+  } finally {
+    await bare?.stop();
+    await Deno.remove(answersFile);
+  }
 }
 
-async function benchPage(
-  base: string,
-  path: string,
+async function loadPage(
+  client: PageClient,
+  url: string,
   headers: Record<string, string>,
   sizes: PagesBenchSizes,
-): Promise<PageBenchResult> {
-  const appUrl = `${base}${path}`;
-  const captured = await fetchAnswer(appUrl, headers);
-  if (captured.status !== 200) throw new Error(`${path} answered ${captured.status}`);
-  const bare = serveAnswer(captured);
-  try {
-    const bareUrl = await bare.url;
-    // The app asked again, not the captured copy: a page that changed from one request to the
-    // next could not be stood in for by fixed bytes.
-    const fromApp = await fetchAnswer(appUrl, headers);
-    const fromBare = await fetchAnswer(bareUrl, {});
-    const load = (url: string, headers: Record<string, string>) =>
-      requestAll({
-        requests: Array.from({ length: sizes.requests }, () => ({ url, headers })),
-        concurrency: sizes.concurrency,
-        expectStatus: 200,
-      });
-    // Warm-up: compiled code paths, the price cache.
-    await load(appUrl, headers);
-    await load(bareUrl, {});
-    const appRuns: LoadResult[] = [];
-    const limitRuns: LoadResult[] = [];
-    for (let round = 0; round < sizes.rounds; round++) {
-      appRuns.push(await load(appUrl, headers));
-      limitRuns.push(await load(bareUrl, {}));
-    }
-    return {
-      path,
-      app: combine(appRuns),
-      limit: combine(limitRuns),
-      bodyBytes: captured.body.length,
-      sameBytes: sameBytes(fromApp.body, fromBare.body),
-    };
-  } finally {
-    await bare.close();
-  }
+): Promise<Throughput> {
+  if (client.kind === "wrk") return await runWrk(client.path, url, { ...sizes.wrk, headers });
+  return await requestAll({
+    requests: Array.from({ length: sizes.fetch.requests }, () => ({ url, headers })),
+    concurrency: sizes.fetch.concurrency,
+    expectStatus: 200,
+  });
 }
 
 /** The answer as sent, uncompressed, so it can be served again byte for byte. */
@@ -98,16 +159,17 @@ async function fetchAnswer(url: string, headers: Record<string, string>): Promis
 /** Headers the server writes for each response by itself. */
 const PER_RESPONSE = new Set(["content-length", "date", "transfer-encoding", "connection"]);
 
-function serveAnswer(answer: Answer): { url: Promise<string>; close(): Promise<void> } {
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: listening.resolve },
-    () => new Response(answer.body, { status: answer.status, headers: answer.headers }),
+function recorded(answers: Map<string, Answer>): RecordedAnswers {
+  return Object.fromEntries(
+    [...answers].map(([path, { status, headers, body }]) => [
+      path,
+      {
+        status,
+        headers,
+        bodyBase64: btoa(Array.from(body, (b) => String.fromCharCode(b)).join("")),
+      },
+    ]),
   );
-  return {
-    url: listening.promise.then((address) => `http://127.0.0.1:${address.port}/`),
-    close: () => server.shutdown(),
-  };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

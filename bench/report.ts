@@ -1,41 +1,60 @@
 /**
- * The benchmark's one table. Every row sets the app beside its limit; the ratio is oriented so
- * that 1.00 means "as good as the limit": app ÷ limit for rates, limit ÷ app for times. For
- * JavaScript, the limit is the aim and the ratio is bytes ÷ aim (at most 1.00 meets it).
+ * The benchmark's one table. Every row sets the app beside a reference and says what the
+ * reference is; the ratio is oriented so that 1.00 means "as good as the reference": app ÷
+ * reference for rates, reference ÷ app for times and memory. For JavaScript, the reference is the
+ * aim and the ratio is bytes ÷ aim (at most 1.00 meets it).
  */
-import { type LoadResult, percentile, perSecond } from "./load.ts";
+import { type LoadResult, percentile, perSecond, type Throughput } from "./load.ts";
 import { JS_AIM_BYTES } from "./js_bytes.ts";
 import type { BenchResults } from "./suite.ts";
-import type { WebhookBenchResult } from "./webhook.ts";
+import { SERVER_POOL_SIZE } from "./app_process.ts";
+import { PEER_PACKAGE, PEER_VERSION } from "./stripe_sync_engine.ts";
+import { wrkCommand } from "./wrk.ts";
 import { formatNumber, markdownTable } from "./table.ts";
 
 const COLUMNS = [
   { title: "measurement", align: "left" },
   { title: "app", align: "right" },
-  { title: "limit", align: "right" },
+  { title: "reference", align: "right" },
   { title: "ratio", align: "right" },
-  { title: "limit is", align: "left" },
+  { title: "reference is", align: "left" },
 ] as const;
 
+const MIB = 1024 * 1024;
+
 export function benchTable(results: BenchResults): string {
-  const { sizes } = results;
+  const { sizes, webhook, hotRow, peer } = results;
+  const load = `${sizes.webhook.concurrency} in flight, ${
+    formatNumber(sizes.webhook.users)
+  } people`;
+  const hotLoad = `${sizes.hotRow.concurrency} in flight, 1 person`;
+  const ownSql = "the app's own SQL: processStripeEvent in-process, no HTTP";
+  const peerIs = `${PEER_PACKAGE} ${PEER_VERSION}, Node ${
+    peer.measured ? peer.nodeVersion : "?"
+  } node:http + pg, ${SERVER_POOL_SIZE} connections`;
   const rows: string[][] = [
     ...webhookRows(
       "webhook",
-      `${sizes.webhook.concurrency} concurrent, ${formatNumber(sizes.webhook.users)} users`,
-      results.webhook,
+      load,
+      webhook.app,
+      webhook.reference!,
+      `4-statement transaction, postgres.js, ${sizes.webhook.concurrency} connections, no HTTP`,
     ),
-    ...webhookRows(
-      "webhook, hot row",
-      `${sizes.hotRow.concurrency} concurrent, 1 user`,
-      results.hotRow,
-    ),
-    ...results.pages.map((page) =>
+    ...(peer.measured ? webhookRows("webhook", load, webhook.app, webhook.peer!, peerIs) : [[
+      `webhook events/s, ${load}`,
+      formatNumber(perSecond(webhook.app)),
+      "—",
+      "—",
+      `${PEER_PACKAGE} ${PEER_VERSION} not measured: ${peer.reason}`,
+    ]]),
+    ...webhookRows("webhook", load, webhook.app, webhook.ownSql, ownSql),
+    ...webhookRows("webhook, hot row", hotLoad, hotRow.app, hotRow.ownSql, ownSql),
+    ...results.pages.pages.map((page) =>
       rateRow(
-        `GET ${page.path} requests/s, ${sizes.pages.concurrency} concurrent`,
+        `GET ${page.path} requests/s, ${pageClientName(results)}`,
         page.app,
         page.limit,
-        `bare Deno.serve, same ${formatNumber(page.bodyBytes)} bytes`,
+        `bare Deno.serve process, same ${formatNumber(page.bodyBytes)} bytes`,
       )
     ),
     timeRow(
@@ -43,6 +62,20 @@ export function benchTable(results: BenchResults): string {
       median(results.coldStart.appMs),
       median(results.coldStart.limitMs),
       "bare Deno.serve script",
+    ),
+    memoryRow(
+      "resident memory after the webhook load (MiB)",
+      results.appResidentBytes.afterWebhooks,
+      peer.measured ? peer.residentBytes : null,
+      peer.measured
+        ? `${PEER_PACKAGE}'s Node process, same events`
+        : `not measured: ${peer.reason}`,
+    ),
+    memoryRow(
+      "resident memory after all load (MiB)",
+      results.appResidentBytes.afterAll,
+      results.pages.limitResidentBytes,
+      "bare Deno.serve process after the same page load",
     ),
     ...results.js.map((page) => [
       `JavaScript on ${page.path} (bytes gzipped)`,
@@ -55,30 +88,68 @@ export function benchTable(results: BenchResults): string {
   return markdownTable([...COLUMNS], rows);
 }
 
-function webhookRows(name: string, load: string, result: WebhookBenchResult): string[][] {
-  const limitIs = "same SQL via postgres.js";
-  const p50 = [percentile(result.app, 0.5), percentile(result.limit, 0.5)] as const;
-  const p99 = [percentile(result.app, 0.99), percentile(result.limit, 0.99)] as const;
+/** Lines under the table: what was verified, failed checks first and marked. */
+export function checkLines(results: BenchResults): string[] {
+  const failed = results.checks.filter((check) => !check.ok);
+  const passed = results.checks.filter((check) => check.ok);
   return [
-    rateRow(`${name} events/s, ${load}`, result.app, result.limit, limitIs),
-    timeRow(`${name} latency p50 (ms)`, ...p50, limitIs),
-    timeRow(`${name} latency p99 (ms)`, ...p99, limitIs),
+    ...failed.map((check) => `FAILED ${check.text}`),
+    ...passed.map((check) => `ok     ${check.text}`),
   ];
 }
 
-function rateRow(title: string, app: LoadResult, limit: LoadResult, limitIs: string): string[] {
-  const [a, l] = [perSecond(app), perSecond(limit)];
-  return [title, formatNumber(a), formatNumber(l), (a / l).toFixed(2), limitIs];
+function pageClientName(results: BenchResults): string {
+  const { pages } = results.sizes;
+  return results.pageClient.kind === "wrk"
+    ? wrkCommand(pages.wrk)
+    : `fetch client, ${pages.fetch.concurrency} at a time (no wrk)`;
 }
 
-function timeRow(title: string, appMs: number, limitMs: number, limitIs: string): string[] {
+function webhookRows(
+  name: string,
+  load: string,
+  app: LoadResult,
+  reference: LoadResult,
+  referenceIs: string,
+): string[][] {
+  const p50 = [percentile(app, 0.5), percentile(reference, 0.5)] as const;
+  const p99 = [percentile(app, 0.99), percentile(reference, 0.99)] as const;
+  return [
+    rateRow(`${name} events/s, ${load}`, app, reference, referenceIs),
+    timeRow(`${name} latency p50 (ms)`, ...p50, referenceIs),
+    timeRow(`${name} latency p99 (ms)`, ...p99, referenceIs),
+  ];
+}
+
+function rateRow(
+  title: string,
+  app: Throughput,
+  reference: Throughput,
+  referenceIs: string,
+): string[] {
+  const [a, r] = [perSecond(app), perSecond(reference)];
+  return [title, formatNumber(a), formatNumber(r), (a / r).toFixed(2), referenceIs];
+}
+
+function timeRow(title: string, appMs: number, referenceMs: number, referenceIs: string) {
   return [
     title,
     formatNumber(appMs, 1),
-    formatNumber(limitMs, 1),
-    (limitMs / appMs).toFixed(2),
-    limitIs,
+    formatNumber(referenceMs, 1),
+    (referenceMs / appMs).toFixed(2),
+    referenceIs,
   ];
+}
+
+function memoryRow(
+  title: string,
+  appBytes: number | null,
+  referenceBytes: number | null,
+  referenceIs: string,
+): string[] {
+  const mib = (bytes: number | null) => bytes === null ? "—" : formatNumber(bytes / MIB, 1);
+  const ratio = appBytes && referenceBytes ? (referenceBytes / appBytes).toFixed(2) : "—";
+  return [title, mib(appBytes), mib(referenceBytes), ratio, referenceIs];
 }
 
 function median(values: number[]): number {

@@ -1,18 +1,22 @@
 /**
- * Webhook throughput against its limit. The app: signed `customer.subscription.updated` events
- * POSTed to it over HTTP. The limit: the ledger's own processing of the same verified events,
- * called in-process on the same pool — the webhook without HTTP and the signature check. Both run
- * at the same concurrency, alternately, over the same users, one event per user per pass.
+ * Webhook throughput. The app: signed `customer.subscription.updated` events POSTed to the app's
+ * own process. Beside it, in the same rounds and on the very same signed events: the fixed
+ * four-statement floor (no HTTP), and the peer (stripe-sync-engine in its own process, same load
+ * client). And, on events of its own (the app's database has seen the others): the ledger's own
+ * `processStripeEvent` called in-process — the webhook without HTTP and the signature check. All
+ * run at the same concurrency, alternately, over the same people, one event per person per pass.
  */
 import type { StripeEventEnvelope } from "../lib/billing/webhook/verify.ts";
 import { processStripeEvent } from "../lib/billing/webhook/ledger.ts";
-import { WEBHOOK_PATH } from "../lib/billing/webhook/receive.ts";
 import { createLogger } from "../lib/log.ts";
+import type { Sql } from "../lib/db/client.ts";
 import type { TestApp } from "../tests/helpers/app.ts";
 import { signedHeaders, stripeEvent, subscriptionObject } from "../tests/helpers/stripe_events.ts";
 import { createUser } from "../tests/helpers/users.ts";
 import { combine, type LoadResult, runLoad } from "./load.ts";
 import { requestAll } from "./http_load.ts";
+import { openWebhookReference } from "./webhook_reference.ts";
+import { type Check, countCheck, noFailures } from "./checks.ts";
 
 const QUIET = createLogger({ sink: () => {} });
 
@@ -24,12 +28,21 @@ export interface WebhookBenchSizes {
   rounds: number;
 }
 
+/** Who else gets the app's events. */
+export interface WebhookComparisons {
+  /** The four-statement floor, on `concurrency` connections of its own. */
+  reference: boolean;
+  /** The peer's webhook URL, and its database to check what it wrote. */
+  peer: { url: string; db: Sql } | null;
+}
+
 export interface WebhookBenchResult {
   app: LoadResult;
-  limit: LoadResult;
-  /** Events that reached `processed_at` over all runs, of `sent`. */
-  processed: number;
-  sent: number;
+  /** The ledger's `processStripeEvent` in-process, on events of its own. */
+  ownSql: LoadResult;
+  reference: LoadResult | null;
+  peer: LoadResult | null;
+  checks: Check[];
 }
 
 interface Customer {
@@ -42,47 +55,122 @@ interface Delivery {
   body: string;
   headers: Record<string, string>;
   customerId: string;
+  subscriptionId: string;
+}
+
+interface Price {
+  id: string;
+  unit_amount: number | null;
+  currency: string;
 }
 
 export async function benchWebhook(
   app: TestApp,
+  appWebhookUrl: string,
   sizes: WebhookBenchSizes,
+  comparisons: WebhookComparisons,
 ): Promise<WebhookBenchResult> {
   const customers = await createCustomers(app, sizes.users);
-  const url = `${await app.listen()}${WEBHOOK_PATH}`;
+  const price = await annualPrice(app);
   const secret = app.config.stripe.webhookSecret!;
   const passes = newPassCounter();
-  const deliveries = (count: number) => prepareDeliveries(customers, count, passes, secret);
-  const viaHttp = async (batch: Delivery[]) =>
+  const deliveries = (count: number) => prepareDeliveries(customers, count, passes, secret, price);
+  const overHttp = async (url: string, batch: Delivery[]) =>
     await requestAll({
       requests: batch.map(({ body, headers }) => ({ url, method: "POST", headers, body })),
       concurrency: sizes.concurrency,
       expectStatus: 200,
     });
-  const direct = async (batch: Delivery[]) =>
-    await runLoad(batch, sizes.concurrency, (delivery) => applyDirectly(app, delivery));
-  // Warm-up: the first event of each subscription inserts its row; measured ones update it.
-  await viaHttp(await deliveries(sizes.users));
-  await direct(await deliveries(sizes.users));
-
-  const appRuns: LoadResult[] = [];
-  const limitRuns: LoadResult[] = [];
-  const sent: string[] = [];
-  for (let round = 0; round < sizes.rounds; round++) {
-    const overHttp = await deliveries(sizes.eventsPerRun);
-    appRuns.push(await viaHttp(overHttp));
-    const straight = await deliveries(sizes.eventsPerRun);
-    limitRuns.push(await direct(straight));
-    sent.push(...overHttp.map((d) => d.event.id), ...straight.map((d) => d.event.id));
+  const inProcess = async (batch: Delivery[]) =>
+    await runLoad(batch, sizes.concurrency, (delivery) => applyInProcess(app, delivery));
+  const reference = comparisons.reference
+    ? await openWebhookReference(
+      app.db.url,
+      customers.map((c) => c.customerId),
+      sizes.concurrency,
+    )
+    : null;
+  const toReference = async (batch: Delivery[]) =>
+    await runLoad(batch, sizes.concurrency, (delivery) => reference!.apply(asReference(delivery)));
+  const { peer } = comparisons;
+  const runs = { app: newRuns(), reference: newRuns(), peer: newRuns(), ownSql: newRuns() };
+  const sameEvents: Delivery[] = [];
+  const ownEvents: Delivery[] = [];
+  try {
+    // Round 0 warms up: the first event of each subscription inserts its row; measured ones
+    // update it.
+    for (let round = 0; round <= sizes.rounds; round++) {
+      const measured = round > 0;
+      const batch = await deliveries(measured ? sizes.eventsPerRun : sizes.users);
+      runs.app.add(measured, await overHttp(appWebhookUrl, batch));
+      if (reference) runs.reference.add(measured, await toReference(batch));
+      if (peer) runs.peer.add(measured, await overHttp(peer.url, batch));
+      const own = await deliveries(measured ? sizes.eventsPerRun : sizes.users);
+      runs.ownSql.add(measured, await inProcess(own));
+      sameEvents.push(...batch);
+      ownEvents.push(...own);
+    }
+    const checks = [
+      noFailures("app over HTTP, deliveries", runs.app.all),
+      countCheck(
+        "app over HTTP, events processed",
+        await processedByApp(app, sameEvents),
+        sameEvents.length,
+        "events",
+      ),
+      noFailures("app's own SQL in-process, events", runs.ownSql.all),
+      countCheck(
+        "app's own SQL in-process, events processed",
+        await processedByApp(app, ownEvents),
+        ownEvents.length,
+        "events",
+      ),
+    ];
+    if (reference) {
+      checks.push(
+        noFailures("4-statement reference, events", runs.reference.all),
+        countCheck(
+          "4-statement reference, events processed",
+          await reference.processed(sameEvents.map((d) => d.event.id)),
+          sameEvents.length,
+          "events",
+        ),
+      );
+    }
+    if (peer) {
+      checks.push(
+        noFailures("stripe-sync-engine, deliveries", runs.peer.all),
+        countCheck(
+          "stripe-sync-engine, subscriptions at their newest event",
+          await peerSubscriptionsUpToDate(peer.db, sameEvents),
+          customers.length,
+          "rows in stripe.subscriptions",
+        ),
+      );
+    }
+    return {
+      app: combine(runs.app.measured),
+      ownSql: combine(runs.ownSql.measured),
+      reference: reference ? combine(runs.reference.measured) : null,
+      peer: peer ? combine(runs.peer.measured) : null,
+      checks,
+    };
+  } finally {
+    await reference?.close();
   }
-  const [{ processed }] = await app.db.sql<{ processed: number }[]>`
-    select count(*)::int as processed from stripe_events
-    where event_id = any(${sent}) and processed_at is not null and error is null`;
+}
+
+/** One side's runs: measured ones make its figures, all of them are checked for failures. */
+function newRuns() {
+  const measured: LoadResult[] = [];
+  const all: LoadResult[] = [];
   return {
-    app: combine(appRuns),
-    limit: combine(limitRuns),
-    processed,
-    sent: sent.length,
+    measured,
+    all,
+    add(isMeasured: boolean, result: LoadResult) {
+      all.push(result);
+      if (isMeasured) measured.push(result);
+    },
   };
 }
 
@@ -90,12 +178,48 @@ export async function benchWebhook(
  * What the webhook does for a verified `customer.subscription.updated` of a known user, minus
  * HTTP and the signature check: the ledger's own `processStripeEvent` (its look before the
  * transaction, then audit row, savepoint, user lock, subscription upsert, the person's
- * projection, processed mark, commit), on the same pool.
+ * projection, processed mark, commit), on the test app's pool.
  */
-async function applyDirectly(app: TestApp, delivery: Delivery): Promise<void> {
+async function applyInProcess(app: TestApp, delivery: Delivery): Promise<void> {
   const services = { ...app.services, log: QUIET };
   const outcome = await processStripeEvent(services, delivery.event, delivery.body);
-  if (outcome !== "ok") throw new Error(`a directly applied event came out ${outcome}`);
+  if (outcome !== "ok") throw new Error(`an event applied in-process came out ${outcome}`);
+}
+
+function asReference(delivery: Delivery) {
+  return {
+    eventId: delivery.event.id,
+    type: delivery.event.type,
+    payload: delivery.body,
+    customerId: delivery.customerId,
+    status: String(delivery.event.data.object.status),
+  };
+}
+
+async function processedByApp(app: TestApp, deliveries: Delivery[]): Promise<number> {
+  const ids = deliveries.map((d) => d.event.id);
+  const [{ processed }] = await app.db.sql<{ processed: number }[]>`
+    select count(*)::int as processed from stripe_events
+    where event_id = any(${ids}) and processed_at is not null and error is null`;
+  return processed;
+}
+
+/**
+ * Rows in the peer's `stripe.subscriptions` that hold the newest event sent for them: the peer
+ * stamps `last_synced_at` with the event's `created`, and ignores older ones.
+ */
+async function peerSubscriptionsUpToDate(db: Sql, deliveries: Delivery[]): Promise<number> {
+  const newest = new Map<string, number>();
+  for (const { subscriptionId, event } of deliveries) {
+    newest.set(subscriptionId, Math.max(newest.get(subscriptionId) ?? 0, event.created));
+  }
+  const [{ count }] = await db<{ count: number }[]>`
+    select count(*)::int as count
+    from stripe.subscriptions s
+    join unnest(${[...newest.keys()]}::text[], ${[...newest.values()]}::bigint[])
+      as sent(id, created) on sent.id = s.id
+    where s.last_synced_at = to_timestamp(sent.created)`;
+  return count;
 }
 
 async function createCustomers(app: TestApp, count: number): Promise<Customer[]> {
@@ -107,7 +231,14 @@ async function createCustomers(app: TestApp, count: number): Promise<Customer[]>
       subscriptionId: `sub_bench_${user.id}`,
     });
   });
+  if (customers.length !== count) throw new Error(`created ${customers.length} of ${count} people`);
   return customers;
+}
+
+/** The annual plan's price as Stripe (the simulator) has it. */
+async function annualPrice(app: TestApp): Promise<Price> {
+  const price = await app.stripe!.prices.retrieve(app.config.stripe.priceAnnual!);
+  return { id: price.id, unit_amount: price.unit_amount, currency: price.currency };
 }
 
 /**
@@ -119,25 +250,32 @@ async function createCustomers(app: TestApp, count: number): Promise<Customer[]>
 function newPassCounter() {
   const start = Math.floor(Date.now() / 1000) - 30 * 86_400;
   let pass = 0;
-  return () => start + pass++;
+  return { first: start, next: () => start + pass++ };
 }
 
+type PassCounter = ReturnType<typeof newPassCounter>;
+
+/**
+ * Events as Stripe sends them: the subscription carries its item list (one item, on the annual
+ * price), which both the app and the peer read.
+ */
 async function prepareDeliveries(
   customers: Customer[],
   count: number,
-  nextPass: () => number,
+  passes: PassCounter,
   secret: string,
+  price: Price,
 ): Promise<Delivery[]> {
   const deliveries: Delivery[] = [];
-  let created = nextPass();
+  let created = passes.next();
   for (let i = 0; i < count; i++) {
-    if (i > 0 && i % customers.length === 0) created = nextPass();
-    const customer = customers[i % customers.length];
-    const cancelAtPeriodEnd = created % 2 === 0;
+    if (i > 0 && i % customers.length === 0) created = passes.next();
+    const { customerId, subscriptionId } = customers[i % customers.length];
     const event = stripeEvent(
       "customer.subscription.updated",
-      subscriptionObject(customer.subscriptionId, customer.customerId, "active", {
-        cancel_at_period_end: cancelAtPeriodEnd,
+      subscriptionObject(subscriptionId, customerId, "active", {
+        cancel_at_period_end: created % 2 === 0,
+        ...subscriptionDetails(subscriptionId, price, passes.first),
       }),
       { created },
     );
@@ -146,8 +284,39 @@ async function prepareDeliveries(
       event,
       body,
       headers: await signedHeaders(body, { secret }),
-      customerId: customer.customerId,
+      customerId,
+      subscriptionId,
     });
   }
   return deliveries;
+}
+
+const DAY_SECONDS = 86_400;
+
+/** A subscription started 200 days before the run's first event, in its first year. */
+function subscriptionDetails(subscriptionId: string, price: Price, firstEvent: number) {
+  const start = firstEvent - 200 * DAY_SECONDS;
+  return {
+    created: start,
+    start_date: start,
+    livemode: false,
+    metadata: {},
+    items: {
+      object: "list",
+      data: [{
+        id: `si_${subscriptionId.slice("sub_".length)}`,
+        object: "subscription_item",
+        created: start,
+        current_period_start: start,
+        current_period_end: start + 365 * DAY_SECONDS,
+        metadata: {},
+        price: { object: "price", ...price },
+        quantity: 1,
+        subscription: subscriptionId,
+      }],
+      has_more: false,
+      total_count: 1,
+      url: `/v1/subscription_items?subscription=${subscriptionId}`,
+    },
+  };
 }

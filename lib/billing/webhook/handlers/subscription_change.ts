@@ -36,10 +36,13 @@ export function subscriptionChange(change: SubscriptionChange): EventHandler<Pre
     async apply(ctx) {
       const { snapshot, fromStripe } = ctx.prepared;
       const { customer } = SubscriptionObject.parse(ctx.event.data.object);
-      const user = await lockPerson(ctx.tx, { customerId: customer });
+      // Sent together (one round trip); the read runs after the lock is held, so it is current.
+      const [user, before] = await Promise.all([
+        lockPerson(ctx.tx, { customerId: customer }),
+        findSubscription(ctx.tx, snapshot.id),
+      ]);
       if (!user) return personNotFound(ctx, customer);
       const eventCreatedAt = new Date(ctx.event.created * 1000);
-      const before = await findSubscription(ctx.tx, snapshot.id);
       // The state recorded came from an update of the same second (checked under the lock), which
       // cannot be ordered against this one: only Stripe can say which is current.
       if (
@@ -48,7 +51,14 @@ export function subscriptionChange(change: SubscriptionChange): EventHandler<Pre
       ) {
         throw new AskStripeFirst();
       }
-      const stored = await recordSubscription(ctx.tx, user.id, snapshot, change, eventCreatedAt);
+      const record = () => recordSubscription(ctx.tx, user.id, snapshot, change, eventCreatedAt);
+      // A subscription that was already live adds no second one, so the person's projection can
+      // be recomputed in the same round trip as the change; a new or revived one is checked for
+      // a duplicate first. (After a stale event the recomputation finds nothing to change.)
+      const wasLive = before !== null && isLive(before);
+      const [stored] = wasLive
+        ? await Promise.all([record(), refreshPerson(ctx.tx, user.id)])
+        : [await record()];
       if (!stored) {
         ctx.log.info("stripe.stale_event", {
           event_id: ctx.event.id,
@@ -57,9 +67,10 @@ export function subscriptionChange(change: SubscriptionChange): EventHandler<Pre
         });
         return;
       }
-      // A subscription that was already live adds no second one; a new or revived one may.
-      if (!before || !isLive(before)) await resolveDuplicates(ctx.tx, user.id, ctx.now, ctx.log);
-      await refreshPerson(ctx.tx, user.id);
+      if (!wasLive) {
+        await resolveDuplicates(ctx.tx, user.id, ctx.now, ctx.log);
+        await refreshPerson(ctx.tx, user.id);
+      }
       await owedNotices(ctx, user.id, snapshot, before, change);
       ctx.log.info("stripe.subscription_applied", {
         event_id: ctx.event.id,
