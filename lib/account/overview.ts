@@ -20,6 +20,7 @@ import {
 } from "../referrals/stats.ts";
 import { pendingChargeMove } from "../billing/next_charge.ts";
 import { wholeDaysUntil } from "../time.ts";
+import { withTransaction } from "../db/client.ts";
 
 export interface Money {
   amount: number;
@@ -71,10 +72,19 @@ export async function accountOverview(
   user: User,
   now: Date,
 ): Promise<AccountOverview> {
-  const subscription = await liveSubscriptionOf(services, user);
-  const moved = subscription
-    ? await pendingChargeMove(services.db, subscription.stripeSubscriptionId, now)
-    : null;
+  const { config } = services;
+  // The reads are independent: sent together in one transaction, they cost one round trip (and
+  // a begin and a commit) instead of one each.
+  const [subscription, moved, hadSubscription, referrals, allowance, credits] =
+    await withTransaction(services.db, (tx) =>
+      Promise.all([
+        liveSubscriptionOf(tx, user),
+        user.stripeSubscriptionId ? pendingChargeMove(tx, user.stripeSubscriptionId, now) : null,
+        hasHadSubscription(tx, user.id),
+        referralStats(tx, user.id, now),
+        rewardAllowance(tx, user.id, now, config.referralRewardsPerYear),
+        creditHistory(tx, user.id),
+      ]));
   const plan: PlanView = subscription
     ? planOf(services.config, user, subscription, moved, now)
     : { kind: "free" };
@@ -91,16 +101,11 @@ export async function accountOverview(
     // preview shows: the switch waits until the subscription is active again.
     canUpgrade: plan.kind === "renews" && plan.cadence === "monthly" &&
       subscription?.status === "active",
-    trialAvailable: !await hasHadSubscription(services.db, user.id),
-    referralLink: `${services.config.siteUrl}/r/${user.referralCode}`,
-    referrals: await referralStats(services.db, user.id, now),
-    rewardAllowance: await rewardAllowance(
-      services.db,
-      user.id,
-      now,
-      services.config.referralRewardsPerYear,
-    ),
-    credits: await creditHistory(services.db, user.id),
+    trialAvailable: !hadSubscription,
+    referralLink: `${config.siteUrl}/r/${user.referralCode}`,
+    referrals,
+    rewardAllowance: allowance,
+    credits,
   };
 }
 

@@ -7,6 +7,7 @@
 import type Stripe from "stripe";
 import type { Services } from "../services.ts";
 import type { User } from "../auth/users.ts";
+import type { Queryable } from "../db/client.ts";
 import { DomainError } from "../domain_error.ts";
 import { priceFor } from "./plans.ts";
 import { findSubscription, type RecordedSubscription } from "./subscriptions.ts";
@@ -16,11 +17,11 @@ type ManageServices = Pick<Services, "config" | "db" | "stripe" | "log" | "now">
 
 /** The person's current subscription, if it has not ended. */
 export async function liveSubscriptionOf(
-  services: Pick<Services, "db">,
+  db: Queryable,
   user: User,
 ): Promise<RecordedSubscription | null> {
   if (!user.stripeSubscriptionId) return null;
-  const subscription = await findSubscription(services.db, user.stripeSubscriptionId);
+  const subscription = await findSubscription(db, user.stripeSubscriptionId);
   return subscription?.endedAt === null ? subscription : null;
 }
 
@@ -138,7 +139,7 @@ async function requireLiveSubscription(
   services: ManageServices,
   user: User,
 ): Promise<RecordedSubscription> {
-  const subscription = await liveSubscriptionOf(services, user);
+  const subscription = await liveSubscriptionOf(services.db, user);
   if (!subscription) {
     throw new DomainError("not_found", "no_subscription", "You have no subscription to change");
   }

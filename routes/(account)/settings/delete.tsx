@@ -36,7 +36,7 @@ async function view(state: State, problem: string | null) {
   const user = state.user!;
   return {
     email: user.email,
-    subscribed: await liveSubscriptionOf(state, user) !== null,
+    subscribed: await liveSubscriptionOf(state.db, user) !== null,
     problem,
   };
 }
