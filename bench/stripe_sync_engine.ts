@@ -9,6 +9,7 @@ import { findOnPath, type ServerProcess, startServerProcess } from "./server_pro
 
 export const PEER_PACKAGE = "@supabase/stripe-sync-engine";
 export const PEER_VERSION = "0.48.5";
+export const PEER_WEBHOOK_PATH = "/webhook";
 const STRIPE_VERSION = denoConfig.imports.stripe.replace(/^npm:stripe@/, "");
 const RUNNER = new URL("./stripe_sync_engine_server.mjs", import.meta.url).pathname;
 const INSTALL_GIVE_UP_AFTER_MS = 180_000;
@@ -19,7 +20,7 @@ export interface InstalledPeer {
   nodeVersion: string;
 }
 
-export function peerInstallDir(): string {
+function peerInstallDir(): string {
   const tmp = Deno.env.get("TMPDIR") || "/tmp";
   return `${tmp}/read-markets-bench/stripe-sync-engine-${PEER_VERSION}-stripe-${STRIPE_VERSION}`;
 }
@@ -88,5 +89,3 @@ export async function startPeer(
     readyPath: "/",
   });
 }
-
-export const PEER_WEBHOOK_PATH = "/webhook";

@@ -22,8 +22,6 @@ export interface WebhookReference {
   close(): Promise<void>;
 }
 
-const SCHEMA = "webhook_reference";
-
 export async function openWebhookReference(
   databaseUrl: string,
   customerIds: string[],
@@ -32,46 +30,49 @@ export async function openWebhookReference(
   const sql = postgres(databaseUrl, {
     max: connections,
     onnotice: () => {},
-    connection: { search_path: SCHEMA },
   });
   await sql.unsafe(`
-    drop schema if exists ${SCHEMA} cascade;
-    create schema ${SCHEMA};
-    create table ${SCHEMA}.ref_users (
+    drop schema if exists webhook_reference cascade;
+    create schema webhook_reference;
+    create table webhook_reference.ref_users (
       id text primary key,
       status text,
       updated_at timestamptz not null default now()
     );
-    create table ${SCHEMA}.ref_events (
+    create table webhook_reference.ref_events (
       event_id text primary key,
       type text not null,
       payload text not null,
       received_at timestamptz not null default now(),
       processed_at timestamptz
     );`);
-  await sql`insert into ref_users (id) select unnest(${customerIds}::text[])`;
+  await sql`insert into webhook_reference.ref_users (id) select unnest(${customerIds}::text[])`;
   return {
     async apply(event) {
       await sql.begin(async (tx) => {
         await tx`
-          insert into ref_events (event_id, type, payload)
+          insert into webhook_reference.ref_events (event_id, type, payload)
           values (${event.eventId}, ${event.type}, ${event.payload})`;
-        const [user] = await tx`select id, status from ref_users where id = ${event.customerId}
-          for update`;
+        const [user] = await tx`
+          select id, status from webhook_reference.ref_users
+          where id = ${event.customerId} for update`;
         if (!user) throw new Error(`no reference user ${event.customerId}`);
-        await tx`update ref_users set status = ${event.status}, updated_at = now()
+        await tx`
+          update webhook_reference.ref_users set status = ${event.status}, updated_at = now()
           where id = ${event.customerId}`;
-        await tx`update ref_events set processed_at = now() where event_id = ${event.eventId}`;
+        await tx`
+          update webhook_reference.ref_events set processed_at = now()
+          where event_id = ${event.eventId}`;
       });
     },
     async processed(eventIds) {
       const [{ count }] = await sql<{ count: number }[]>`
-        select count(*)::int as count from ref_events
+        select count(*)::int as count from webhook_reference.ref_events
         where event_id = any(${eventIds}) and processed_at is not null`;
       return count;
     },
     async close() {
-      await sql.unsafe(`drop schema if exists ${SCHEMA} cascade`);
+      await sql.unsafe(`drop schema if exists webhook_reference cascade`);
       await sql.end({ timeout: 5 });
     },
   };
