@@ -31,7 +31,7 @@ export const REDACTED = "[redacted]";
 
 export function createLogger(options: LoggerOptions = {}, base: LogFields = {}): Logger {
   const minimum = LEVEL_RANK[options.level ?? "info"];
-  const sink = options.sink ?? ((line: string) => console.log(line));
+  const sink = options.sink ?? writeToStdout;
   const now = options.now ?? (() => new Date());
 
   const write = (level: LogLevel, event: string, fields: LogFields = {}) => {
@@ -64,4 +64,33 @@ function toLoggable(value: unknown): unknown {
   }
   if (typeof value === "bigint") return value.toString();
   return value;
+}
+
+/**
+ * Lines for stdout, written together once the current turn of the event loop is over: under
+ * load, one write for many requests' lines instead of one each. Whatever is pending is written
+ * before the process exits, or reports an uncaught error.
+ */
+const pendingLines: string[] = [];
+let flushScheduled = false;
+const encoder = new TextEncoder();
+
+function writeToStdout(line: string): void {
+  pendingLines.push(line);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setTimeout(flushStdout, 0);
+}
+
+/** Write every pending line now. */
+export function flushStdout(): void {
+  flushScheduled = false;
+  if (pendingLines.length === 0) return;
+  const bytes = encoder.encode(pendingLines.splice(0).join("\n") + "\n");
+  let written = 0;
+  while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+}
+
+for (const moment of ["unload", "error", "unhandledrejection"]) {
+  globalThis.addEventListener(moment, flushStdout);
 }

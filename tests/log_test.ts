@@ -53,3 +53,23 @@ Deno.test("fields cannot overwrite time, level or event", () => {
   assert.equal(line.level, "info");
   assert.equal(line.time, "2026-01-02T03:04:05.000Z");
 });
+
+Deno.test("stdout gets every line, in order, even when the process exits or crashes at once", async () => {
+  const logModule = new URL("../lib/log.ts", import.meta.url).href;
+  const run = async (ending: string) => {
+    const script = `
+      import { createLogger } from "${logModule}";
+      const log = createLogger();
+      for (let i = 1; i <= 3; i++) log.info("line", { i });
+      ${ending}`;
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--no-config", script],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return new TextDecoder().decode(output.stdout).trim().split("\n").map((l) => JSON.parse(l).i);
+  };
+  assert.deepEqual(await run(""), [1, 2, 3]);
+  assert.deepEqual(await run("Deno.exit(0);"), [1, 2, 3]);
+  assert.deepEqual(await run("setTimeout(() => { throw new Error('crash'); }, 0);"), [1, 2, 3]);
+});
