@@ -16,6 +16,7 @@ if (!Deno.env.get("DATABASE_URL")) {
 }
 
 const started = performance.now();
+const [loadBefore] = Deno.loadavg();
 const results = await runBench(FULL_SIZES, {
   peer: true,
   progress: (step) => console.error(`bench: ${step}…`),
@@ -27,9 +28,12 @@ console.log(
     `the reference); bytes ÷ aim for JavaScript.`,
 );
 const memoryGiB = Math.round(Deno.systemMemoryInfo().total / 2 ** 30);
+// The machine's load average says how much else was running: absolute figures follow it.
+const [loadAfter] = Deno.loadavg();
 console.log(
   `${navigator.hardwareConcurrency} cores, ${memoryGiB} GiB, Deno ${Deno.version.deno}; ` +
-    `wall time ${seconds.toFixed(1)} s`,
+    `wall time ${seconds.toFixed(1)} s; load average ${loadBefore.toFixed(1)} before, ` +
+    `${loadAfter.toFixed(1)} after`,
 );
 console.log(`\nchecks:\n${checkLines(results).join("\n")}`);
 if (results.checks.some((check) => !check.ok)) Deno.exit(1);

@@ -59,11 +59,12 @@ interface Answer {
 const BARE_ENTRY = new URL("./bare_page_server.ts", import.meta.url).pathname;
 
 export async function benchPages(
-  appUrl: string,
+  app: ServerProcess,
   requests: PageRequest[],
   sizes: PagesBenchSizes,
   client: PageClient,
 ): Promise<PagesBenchResult> {
+  const appUrl = app.url;
   const captured = new Map<string, Answer>();
   for (const { path, headers } of requests) {
     const answer = await fetchAnswer(`${appUrl}${path}`, headers);
@@ -98,7 +99,10 @@ export async function benchPages(
           formatNumber(fromApp.body.length)
         } bytes`,
       });
-      const load = (url: string) => loadPage(client, url, headers, sizes);
+      const load = async (url: string) => {
+        await Promise.all([app.untilIdle(), bare!.untilIdle()]);
+        return await loadPage(client, url, headers, sizes);
+      };
       if (sizes.warmUp) {
         await load(appPage);
         await load(barePage);

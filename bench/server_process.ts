@@ -10,6 +10,11 @@ export interface ServerProcess {
   pid: number;
   /** Resident memory (VmRSS) now, in bytes; null where there is no /proc. */
   residentBytes(): Promise<number | null>;
+  /**
+   * Resolves once the process has stopped using the CPU (work it queued for after its answers,
+   * such as jobs, is done), so it does not weigh on whatever is measured next.
+   */
+  untilIdle(): Promise<void>;
   /** SIGTERM, then wait for the process to end. */
   stop(): Promise<void>;
 }
@@ -58,7 +63,13 @@ export async function startServerProcess(server: ServerCommand): Promise<ServerP
       exited.then(() => "exited" as const),
     ]);
     if (state === "ok") {
-      return { url, pid: child.pid, residentBytes: () => residentBytes(child.pid), stop };
+      return {
+        url,
+        pid: child.pid,
+        residentBytes: () => residentBytes(child.pid),
+        untilIdle: () => untilIdle(child.pid),
+        stop,
+      };
     }
     if (state === "exited") {
       const { code } = await exited;
@@ -79,6 +90,34 @@ export async function residentBytes(pid: number): Promise<number | null> {
     return kib ? Number(kib) * 1024 : null;
   } catch {
     return null;
+  }
+}
+
+/** CPU time a process has used, user and system, in clock ticks; null where there is no /proc. */
+async function cpuTicks(pid: number): Promise<number | null> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
+const IDLE_SAMPLE_MS = 100;
+/** At most this much CPU in a sample counts as idle (clock ticks are usually 10 ms). */
+const IDLE_TICKS = 1;
+const IDLE_GIVE_UP_AFTER_MS = 10_000;
+
+async function untilIdle(pid: number): Promise<void> {
+  const deadline = performance.now() + IDLE_GIVE_UP_AFTER_MS;
+  let before = await cpuTicks(pid);
+  while (before !== null && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
+    const after = await cpuTicks(pid);
+    if (after === null || after - before <= IDLE_TICKS) return;
+    before = after;
   }
 }
 

@@ -16,7 +16,7 @@ const INSTALL_GIVE_UP_AFTER_MS = 180_000;
 
 export interface InstalledPeer {
   dir: string;
-  /** `node --version`. */
+  /** `node --version`, without its "v". */
   nodeVersion: string;
 }
 
@@ -57,7 +57,10 @@ export async function installPeer(progress: (step: string) => void): Promise<Ins
     if (version !== PEER_VERSION) throw new Error(`npm installed ${PEER_PACKAGE} ${version}`);
   }
   const nodeVersion = await new Deno.Command(node, { args: ["--version"] }).output();
-  return { dir, nodeVersion: new TextDecoder().decode(nodeVersion.stdout).trim() };
+  return {
+    dir,
+    nodeVersion: new TextDecoder().decode(nodeVersion.stdout).trim().replace(/^v/, ""),
+  };
 }
 
 async function installedVersion(dir: string, name: string): Promise<string | null> {

@@ -107,11 +107,16 @@ export async function runBench(sizes: BenchSizes, options: BenchOptions): Promis
 
     progress("webhook");
     const appWebhookUrl = `${appProcess.url}${WEBHOOK_PATH}`;
+    const servers = [appProcess, peerProcess].filter((server) => server !== null);
+    const untilServersIdle = async () => {
+      await Promise.all(servers.map((server) => server.untilIdle()));
+    };
     const webhook = await benchWebhook(app, appWebhookUrl, sizes.webhook, {
       reference: true,
       peer: peerProcess && peerDb
         ? { url: `${peerProcess.url}${PEER_WEBHOOK_PATH}`, db: peerDb.sql }
         : null,
+      untilServersIdle,
     });
     const afterWebhooks = await appProcess.residentBytes();
     if (peer.measured) peer.residentBytes = await peerProcess!.residentBytes();
@@ -122,6 +127,7 @@ export async function runBench(sizes: BenchSizes, options: BenchOptions): Promis
     const hotRow = await benchWebhook(app, appWebhookUrl, { ...sizes.hotRow, users: 1 }, {
       reference: false,
       peer: null,
+      untilServersIdle: () => appProcess!.untilIdle(),
     });
 
     const { cookie } = await signIn(app, "bench-reader@example.com");
@@ -129,7 +135,7 @@ export async function runBench(sizes: BenchSizes, options: BenchOptions): Promis
     const pageClient: PageClient = wrk ? { kind: "wrk", path: wrk } : { kind: "fetch" };
     progress(wrk ? "pages (wrk)" : `pages (fetch client: no wrk on PATH; ${WRK_INSTALL_HINT})`);
     const pages = await benchPages(
-      appProcess.url,
+      appProcess,
       PAGE_PATHS.map((path) => ({
         path,
         headers: path === "/settings" ? { cookie } : {} as Record<string, string>,

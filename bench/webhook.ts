@@ -34,6 +34,8 @@ export interface WebhookComparisons {
   reference: boolean;
   /** The peer's webhook URL, and its database to check what it wrote. */
   peer: { url: string; db: Sql } | null;
+  /** Resolves once the servers under test are idle: no side's runs start on another's work. */
+  untilServersIdle: () => Promise<void>;
 }
 
 export interface WebhookBenchResult {
@@ -102,10 +104,14 @@ export async function benchWebhook(
     for (let round = 0; round <= sizes.rounds; round++) {
       const measured = round > 0;
       const batch = await deliveries(measured ? sizes.eventsPerRun : sizes.users);
+      const own = await deliveries(measured ? sizes.eventsPerRun : sizes.users);
+      const { untilServersIdle } = comparisons;
+      await untilServersIdle();
       runs.app.add(measured, await overHttp(appWebhookUrl, batch));
+      await untilServersIdle();
       if (reference) runs.reference.add(measured, await toReference(batch));
       if (peer) runs.peer.add(measured, await overHttp(peer.url, batch));
-      const own = await deliveries(measured ? sizes.eventsPerRun : sizes.users);
+      await untilServersIdle();
       runs.ownSql.add(measured, await inProcess(own));
       sameEvents.push(...batch);
       ownEvents.push(...own);
