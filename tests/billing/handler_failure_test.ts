@@ -101,6 +101,39 @@ Deno.test("a database failure inside the handler answers 5xx and stores nothing,
   }
 });
 
+Deno.test("the final mark failing rolls back everything the event did, and answers 5xx", async () => {
+  const app = await createTestApp({ env });
+  try {
+    const referrer = await createUser(app.db.sql);
+    const buyer = await createUser(app.db.sql, { referredBy: referrer });
+    // The mark is the last statement, sent with the COMMIT: failing, it turns that into a rollback.
+    await app.db.sql.unsafe(`
+      create function refuse_marks() returns trigger language plpgsql as
+        $$ begin raise exception 'no marks for this test' using errcode = '40001'; end $$;
+      create trigger refuse_marks before update on stripe_events
+        for each row execute function refuse_marks();`);
+    const paid = stripeEvent(
+      "invoice.paid",
+      invoiceObject(buyer.stripeCustomerId!, 700, "subscription_create"),
+    );
+    const failed = await deliver(app, paid);
+    assert.equal(failed.status, 500);
+    const [counts] = await app.db.sql`
+      select (select count(*)::int from stripe_events) as events,
+             (select count(*)::int from credit_grants) as grants`;
+    assert.deepEqual(counts, { events: 0, grants: 0 }, "the handler's work was rolled back too");
+    assert.equal((await reload(app.db.sql, buyer)).creditUntil, null);
+
+    await app.db.sql.unsafe(
+      "drop trigger refuse_marks on stripe_events; drop function refuse_marks();",
+    );
+    assert.equal(await deliverOk(app, paid), "ok");
+    assert.ok((await reload(app.db.sql, buyer)).creditUntil);
+  } finally {
+    await app.close();
+  }
+});
+
 /*
  * Every SQLSTATE class the database can answer with, raised from inside the handler's
  * transaction: only data errors (22, 23) are the event's fault and recorded for good; anything

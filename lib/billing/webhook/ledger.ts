@@ -52,13 +52,16 @@ export async function processStripeEvent(
   const { log } = services;
   let outcome: EventOutcome;
   let enqueued = false;
+  let marked: Promise<void> | null = null;
   try {
     outcome = await preparedTransaction(services, event, async (tx, prepared) => {
       if (!await recordDelivery(tx, event, rawBody, services.now())) return "duplicate" as const;
       const applied = await applyRecordedEvent(tx, event, prepared, services);
       enqueued = enqueuedIn(tx);
-      return applied;
+      marked = applied.marked;
+      return applied.outcome;
     });
+    await marked;
   } catch (error) {
     if (!(error instanceof HandlerFailed)) throw error;
     outcome = await recordFailedDelivery(services, event, rawBody, error.cause);
@@ -198,18 +201,19 @@ async function markProcessed(tx: Tx, event: StripeEventEnvelope, at: Date): Prom
 /**
  * Run an event's handler inside `tx` for an audit row that exists and is locked, and record the
  * result on it. Shared by first delivery and operator replay.
+ *
+ * The mark is the transaction's last statement, so it is not awaited here: it goes to the server
+ * with the COMMIT, in one round trip. The caller awaits `marked` once the transaction is over —
+ * if the mark failed, the server turned that COMMIT into a rollback, and `marked` says why.
  */
 async function applyRecordedEvent(
   tx: Tx,
   event: StripeEventEnvelope,
   prepared: Prepared,
   services: Pick<Services, "config" | "log" | "now" | "stripe">,
-): Promise<"ok" | "ignored" | "handler_error"> {
+): Promise<{ outcome: "ok" | "ignored"; marked: Promise<void> }> {
   const handler = EVENT_HANDLERS.get(event.type);
-  if (!handler) {
-    await markProcessed(tx, event, services.now());
-    return "ignored";
-  }
+  if (!handler) return { outcome: "ignored", marked: markLast(tx, event, services.now()) };
   try {
     if (!prepared.ok) throw prepared.error;
     await handler.apply({
@@ -225,8 +229,14 @@ async function applyRecordedEvent(
     if (isInfrastructureFailure(error) || error instanceof AskStripeFirst) throw error;
     throw new HandlerFailed("the event's handler failed", { cause: error });
   }
-  await markProcessed(tx, event, services.now());
-  return "ok";
+  return { outcome: "ok", marked: markLast(tx, event, services.now()) };
+}
+
+/** `markProcessed`, sent now and awaited later (its rejection is handled meanwhile). */
+function markLast(tx: Tx, event: StripeEventEnvelope, at: Date): Promise<void> {
+  const marked = markProcessed(tx, event, at);
+  marked.catch(() => {});
+  return marked;
 }
 
 /**
@@ -274,6 +284,7 @@ export async function replayStripeEvent(
 
   let outcome: "ok" | "ignored" | "handler_error";
   let enqueued = false;
+  let marked: Promise<void> | null = null;
   try {
     outcome = await preparedTransaction(services, event, async (tx, prepared) => {
       const [locked] = await tx<{ processedAt: Date | null }[]>`
@@ -285,8 +296,10 @@ export async function replayStripeEvent(
       }
       const applied = await applyRecordedEvent(tx, event, prepared, services);
       enqueued = enqueuedIn(tx);
-      return applied;
+      marked = applied.marked;
+      return applied.outcome;
     });
+    await marked;
   } catch (error) {
     if (!(error instanceof HandlerFailed)) throw error;
     services.log.error("stripe.handler_error", { event_id: eventId, type: event.type, error });
