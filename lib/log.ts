@@ -37,9 +37,12 @@ export function createLogger(options: LoggerOptions = {}, base: LogFields = {}):
   const write = (level: LogLevel, event: string, fields: LogFields = {}) => {
     if (LEVEL_RANK[level] < minimum) return;
     const record: LogFields = { time: now().toISOString(), level, event };
-    for (const [key, value] of Object.entries({ ...base, ...fields })) {
-      if (key === "time" || key === "level" || key === "event") continue;
-      record[key] = SECRET_KEY.test(key) ? REDACTED : toLoggable(value);
+    // The base fields, then the line's own (which win): one line per request, so no copies.
+    for (const source of [base, fields]) {
+      for (const key of Object.keys(source)) {
+        if (key === "time" || key === "level" || key === "event") continue;
+        record[key] = isSecretKey(key) ? REDACTED : toLoggable(source[key]);
+      }
     }
     sink(JSON.stringify(record));
   };
@@ -51,6 +54,17 @@ export function createLogger(options: LoggerOptions = {}, base: LogFields = {}):
     error: (event, fields) => write("error", event, fields),
     child: (fields) => createLogger(options, { ...base, ...fields }),
   };
+}
+
+/** Whether a field's name looks secret; the answer is kept, as the same names recur. */
+const secretKeys = new Map<string, boolean>();
+function isSecretKey(key: string): boolean {
+  let secret = secretKeys.get(key);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key);
+    if (secretKeys.size < 1000) secretKeys.set(key, secret);
+  }
+  return secret;
 }
 
 /** Errors do not survive JSON.stringify; keep what an operator needs from them. */

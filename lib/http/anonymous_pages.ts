@@ -70,6 +70,6 @@ export function anonymousPages(pages: Record<string, ContentVersion>): Middlewar
 }
 
 function isAnonymous(req: Request): boolean {
-  return new URL(req.url).search === "" && !req.headers.has("authorization") &&
+  return !req.url.includes("?") && !req.headers.has("authorization") &&
     !PERSONAL_COOKIE.test(req.headers.get("cookie") ?? "");
 }
