@@ -67,7 +67,7 @@ export async function startCheckout(
     async () => {
       let person = user;
       for (;;) {
-        const customer = await ensureStripeCustomer(db, stripe, person);
+        const customer = await ensureStripeCustomer(db, stripe, person, services.now());
         try {
           return { customer, history: await stripeHistory(stripe, customer) };
         } catch (error) {

@@ -7,12 +7,19 @@ import Stripe from "stripe";
 import type { Sql } from "../db/client.ts";
 import { withTransaction } from "../db/client.ts";
 import type { User } from "../auth/users.ts";
+import { DomainError } from "../domain_error.ts";
 import { forgetStripeCustomer, lockPerson, setStripeCustomer } from "./entitlement.ts";
+import {
+  lockStripeCustomers,
+  recordErasedCustomers,
+  redactStripeEvents,
+} from "./erased_customers.ts";
 
 export async function ensureStripeCustomer(
   db: Sql,
   stripe: Stripe,
   user: User,
+  now: Date,
 ): Promise<string> {
   if (user.stripeCustomerId) return user.stripeCustomerId;
   // The idempotency key makes two concurrent checkouts of one person mint one customer; the
@@ -23,7 +30,34 @@ export async function ensureStripeCustomer(
       idempotencyKey: `read-markets-customer-for-user-${user.id}-${user.stripeCustomerGeneration}`,
     },
   );
-  return await setStripeCustomer(db, user.id, customer.id);
+  const stored = await setStripeCustomer(db, user.id, customer.id);
+  if (stored === null) await closeOrphanCustomer(db, stripe, user, customer.id, now);
+  return stored!;
+}
+
+/**
+ * The person deleted their account while a checkout was making their customer: remember the
+ * customer as erased (so its events are stored redacted, and any stored already are), delete it
+ * in Stripe, and refuse the checkout.
+ */
+async function closeOrphanCustomer(
+  db: Sql,
+  stripe: Stripe,
+  user: User,
+  customerId: string,
+  now: Date,
+): Promise<never> {
+  await withTransaction(db, async (tx) => {
+    await lockStripeCustomers(tx, [customerId]);
+    await recordErasedCustomers(tx, user.id, [customerId], now);
+    await redactStripeEvents(tx, { email: user.email, customerIds: [customerId] }, now);
+  });
+  try {
+    await stripe.customers.del(customerId);
+  } catch (error) {
+    if (!isMissingCustomer(error, customerId)) throw error;
+  }
+  throw new DomainError("not_found", "account_deleted", "This account has been deleted");
 }
 
 /** Whether Stripe refused because it does not know this customer (deleted there). */

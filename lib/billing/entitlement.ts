@@ -78,18 +78,18 @@ export async function lockPerson(
 /**
  * Record the person's Stripe customer. A person keeps the first customer recorded for them
  * (concurrent first checkouts mint one customer, and a late event never swaps it); returns the
- * one stored.
+ * one stored, or null when the person has deleted their account (it takes no customer again).
  */
 export async function setStripeCustomer(
   db: Queryable,
   userId: number,
   customerId: string,
-): Promise<string> {
+): Promise<string | null> {
   const [stored] = await db<{ stripeCustomerId: string }[]>`
     update users set stripe_customer_id = coalesce(stripe_customer_id, ${customerId})
-    where id = ${userId}
+    where id = ${userId} and deleted_at is null
     returning stripe_customer_id`;
-  return stored.stripeCustomerId;
+  return stored?.stripeCustomerId ?? null;
 }
 
 /**

@@ -28,6 +28,9 @@ import { findUserByEmail, findUserById } from "../../lib/auth/users.ts";
 import { canonicalEmail } from "../../lib/referrals/canonical_email.ts";
 import { enqueueNotice } from "../../lib/notices/send.ts";
 import { runAdminCommand } from "../../lib/admin/commands.ts";
+import { eraseAccount } from "../../lib/account/erase.ts";
+import { ensureStripeCustomer } from "../../lib/billing/customers.ts";
+import { DomainError } from "../../lib/domain_error.ts";
 
 const EMAIL = "Quentin.Erasmus+reads@Gmail.com";
 const IP = "198.51.100.23";
@@ -364,6 +367,34 @@ Deno.test("deleting an account removes the person and keeps only the pseudonymou
       assert.equal(fresh.creditUntil, null);
       assert.equal(fresh.deletedAt, null);
     });
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("a checkout under way when the account is deleted leaves no customer behind", async () => {
+  const app = await createTestApp({ payments: "simulator" });
+  try {
+    const who = await reader(app, "Racing.Eraser@example.com");
+    const before = await person(app, who);
+    assert.equal(before.stripeCustomerId, null);
+    await eraseAccount(app.services, before, before.email);
+
+    // The checkout had read the person before the deletion and now makes their customer.
+    await assert.rejects(
+      ensureStripeCustomer(app.db.sql, app.stripe!, before, app.services.now()),
+      (error: unknown) => error instanceof DomainError && error.code === "account_deleted",
+    );
+    await settle(app);
+    const erased = await app.db.sql`
+      select customer_id from erased_stripe_customers where user_id = ${before.id}`;
+    assert.equal(erased.length, 1, "remembered, so its events are stored redacted");
+    const customer = await app.stripe!.customers.retrieve(erased[0].customerId);
+    assert.equal(customer.deleted, true, "deleted again in Stripe");
+    const [{ count }] = await app.db.sql`
+      select count(*)::int from stripe_events where strpos(lower(payload), ${before.email}) > 0`;
+    assert.equal(count, 0, "no event about it keeps the address");
+    assert.equal((await findUserById(app.db.sql, before.id))!.stripeCustomerId, null);
   } finally {
     await app.close();
   }
