@@ -7,7 +7,7 @@ export function sha256Hex(data: string | Uint8Array): Promise<string> {
   return Promise.resolve(createHash("sha256").update(data).digest("hex"));
 }
 
-function sha256(data: string | Uint8Array): Promise<Uint8Array> {
+export function sha256(data: string | Uint8Array): Promise<Uint8Array> {
   return Promise.resolve(new Uint8Array(createHash("sha256").update(data).digest()));
 }
 

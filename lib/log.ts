@@ -97,7 +97,7 @@ function writeToStdout(line: string): void {
 }
 
 /** Write every pending line now. */
-export function flushStdout(): void {
+function flushStdout(): void {
   flushScheduled = false;
   if (pendingLines.length === 0) return;
   const bytes = encoder.encode(pendingLines.splice(0).join("\n") + "\n");

@@ -51,17 +51,12 @@ export async function processStripeEvent(
 ): Promise<EventOutcome> {
   const { log } = services;
   let outcome: EventOutcome;
-  let enqueued = false;
-  let marked: Promise<void> | null = null;
   try {
-    outcome = await preparedTransaction(services, event, async (tx, prepared) => {
-      if (!await recordDelivery(tx, event, rawBody, services.now())) return "duplicate" as const;
-      const applied = await applyRecordedEvent(tx, event, prepared, services);
-      enqueued = enqueuedIn(tx);
-      marked = applied.marked;
-      return applied.outcome;
-    });
-    await marked;
+    outcome = await applyOnce(
+      services,
+      event,
+      (tx) => recordDelivery(tx, event, rawBody, services.now()),
+    ) ?? "duplicate";
   } catch (error) {
     if (!(error instanceof HandlerFailed)) throw error;
     outcome = await recordFailedDelivery(services, event, rawBody, error.cause);
@@ -70,6 +65,30 @@ export async function processStripeEvent(
   if (outcome === "duplicate") log.info("stripe.duplicate_delivery", fields);
   else if (outcome === "ignored") log.info("stripe.event_unhandled", fields);
   else if (outcome === "ok") log.info("stripe.processed", fields);
+  return outcome;
+}
+
+/**
+ * One transaction: `claim` (a first delivery's audit insert, or a replay's lock on the audit
+ * row; false: nothing to do, null comes back), the handler, the mark. Then the runner is woken
+ * if the event enqueued a job. A handler failing on the event's data comes out as
+ * `HandlerFailed`, with everything rolled back.
+ */
+async function applyOnce(
+  services: LedgerServices,
+  event: StripeEventEnvelope,
+  claim: (tx: Tx) => Promise<boolean>,
+): Promise<"ok" | "ignored" | null> {
+  let enqueued = false;
+  let marked: Promise<void> | null = null;
+  const outcome = await preparedTransaction(services, event, async (tx, prepared) => {
+    if (!await claim(tx)) return null;
+    const applied = await applyRecordedEvent(tx, event, prepared, services);
+    enqueued = enqueuedIn(tx);
+    marked = applied.marked;
+    return applied.outcome;
+  });
+  await marked;
   if (enqueued) void services.jobs.wake();
   return outcome;
 }
@@ -283,10 +302,9 @@ export async function replayStripeEvent(
     : parseEnvelope(JSON.parse(row.payload));
 
   let outcome: "ok" | "ignored" | "handler_error";
-  let enqueued = false;
-  let marked: Promise<void> | null = null;
   try {
-    outcome = await preparedTransaction(services, event, async (tx, prepared) => {
+    // The claim never declines: an event processed already is refused outright.
+    outcome = (await applyOnce(services, event, async (tx) => {
       const [locked] = await tx<{ processedAt: Date | null }[]>`
         select processed_at from stripe_events where event_id = ${eventId} for update`;
       if (locked.processedAt) {
@@ -294,12 +312,8 @@ export async function replayStripeEvent(
           `event ${eventId} was already processed at ${locked.processedAt.toISOString()}`,
         );
       }
-      const applied = await applyRecordedEvent(tx, event, prepared, services);
-      enqueued = enqueuedIn(tx);
-      marked = applied.marked;
-      return applied.outcome;
-    });
-    await marked;
+      return true;
+    }))!;
   } catch (error) {
     if (!(error instanceof HandlerFailed)) throw error;
     services.log.error("stripe.handler_error", { event_id: eventId, type: event.type, error });
@@ -309,7 +323,6 @@ export async function replayStripeEvent(
     outcome = "handler_error";
   }
   services.log.info("stripe.replayed", { event_id: eventId, outcome });
-  if (enqueued) void services.jobs.wake();
   return outcome;
 }
 

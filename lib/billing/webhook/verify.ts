@@ -4,7 +4,8 @@
  * then the envelope every event must have — validated here, and only here.
  */
 import Stripe from "stripe";
-import { createHash, createHmac } from "node:crypto";
+import { createHmac } from "node:crypto";
+import { sha256 } from "../../crypto.ts";
 import { z } from "zod";
 import { DomainError } from "../../domain_error.ts";
 import { hasControlCharacters } from "../../text.ts";
@@ -57,7 +58,7 @@ class InPlaceCryptoProvider extends Stripe.CryptoProvider {
     return Promise.resolve(this.computeHMACSignature(payload, secret));
   }
   override computeSHA256Async(data: Uint8Array): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(createHash("sha256").update(data).digest()));
+    return sha256(data);
   }
 }
 
