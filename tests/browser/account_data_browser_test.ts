@@ -6,8 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
-import { signIn } from "../helpers/auth.ts";
-import { launchBrowser, openPage, screenshot } from "../helpers/browser.ts";
+import { launchBrowser, openPage, screenshot, signInBrowser } from "../helpers/browser.ts";
 import { pressButton } from "../helpers/stripe.ts";
 import { findUserByEmail } from "../../lib/auth/users.ts";
 
@@ -19,9 +18,7 @@ Deno.test("download my data, then delete my account, in Chromium", async (t) => 
   const { page, problems } = await openPage(context);
   try {
     const email = "browser-data@example.com";
-    const { cookie } = await signIn(app, email);
-    const [name, value] = cookie.split("=");
-    await context.addCookies([{ name, value, url: base }]);
+    const cookie = await signInBrowser(app, context, email);
     const started = await app.fetch("/api/stripe/checkout", {
       method: "POST",
       headers: { cookie, origin: base, "content-type": "application/json" },

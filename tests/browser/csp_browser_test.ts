@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { createTestApp } from "../helpers/app.ts";
-import { signIn } from "../helpers/auth.ts";
-import { launchBrowser, openPage, screenshot } from "../helpers/browser.ts";
+import { launchBrowser, openPage, screenshot, signInBrowser } from "../helpers/browser.ts";
 
 /** The page's global object, with what the test keeps on it. */
 type Watched = typeof globalThis & { cspViolations: string[]; inlineScriptRan?: boolean };
@@ -30,10 +29,8 @@ Deno.test("islands hydrate under the CSP without a single violation; inline scri
   const browser = await launchBrowser();
   try {
     const base = await app.listen();
-    const { cookie } = await signIn(app, "csp@example.com");
     const { page, problems } = await openPage(browser);
-    const [name, value] = cookie.split("=");
-    await page.context().addCookies([{ name, value, url: base }]);
+    await signInBrowser(app, page.context(), "csp@example.com");
     await watchViolations(page);
 
     await page.goto(`${base}/referrals`);

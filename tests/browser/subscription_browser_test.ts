@@ -5,8 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
-import { signIn } from "../helpers/auth.ts";
-import { launchBrowser, openPage, screenshot } from "../helpers/browser.ts";
+import { launchBrowser, openPage, screenshot, signInBrowser } from "../helpers/browser.ts";
 import { pressButton } from "../helpers/stripe.ts";
 
 const DAY = 86_400_000;
@@ -20,9 +19,7 @@ Deno.test("payment warning, cancel and resume, and the upgrade preview, in Chrom
   try {
     const email = "browser-life@example.com";
     const subscribeMonthly = async () => {
-      const { cookie } = await signIn(app, email);
-      const [name, value] = cookie.split("=");
-      await context.addCookies([{ name, value, url: base }]);
+      const cookie = await signInBrowser(app, context, email);
       const started = await app.fetch("/api/stripe/checkout", {
         method: "POST",
         headers: { cookie, origin: base, "content-type": "application/json" },
@@ -43,9 +40,7 @@ Deno.test("payment warning, cancel and resume, and the upgrade preview, in Chrom
         app.sim!.advanceClock(new Date(app.sim!.now().getTime() + 31 * DAY));
         await app.sim!.settled();
         // A month has passed, longer than a session lasts: sign in again.
-        const { cookie } = await signIn(app, email);
-        const [name, value] = cookie.split("=");
-        await context.addCookies([{ name, value, url: base }]);
+        await signInBrowser(app, context, email);
         await page.goto(`${base}/pricing`);
         const warning = page.getByTestId("payment-problem");
         await warning.waitFor();

@@ -3,6 +3,8 @@
  * OS package manager (`.ci/run` installs it), and a missing one is a clear failure.
  */
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { TestApp } from "./app.ts";
+import { signIn } from "./auth.ts";
 
 export const CHROMIUM_PATH = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 export const ARTIFACTS_DIR = new URL("../../test-artifacts/", import.meta.url);
@@ -46,4 +48,19 @@ export async function openPage(
 export async function screenshot(page: Page, name: string): Promise<void> {
   await Deno.mkdir(ARTIFACTS_DIR, { recursive: true });
   await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS_DIR).pathname, fullPage: true });
+}
+
+/**
+ * Sign `email` in over HTTP and give the browser context its session cookie for the app's served
+ * URL. Returns the cookie, for the API calls a test makes beside the browser.
+ */
+export async function signInBrowser(
+  app: TestApp,
+  context: BrowserContext,
+  email: string,
+): Promise<string> {
+  const { cookie } = await signIn(app, email);
+  const [name, value] = cookie.split("=");
+  await context.addCookies([{ name, value, url: await app.listen() }]);
+  return cookie;
 }
