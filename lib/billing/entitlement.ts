@@ -110,7 +110,11 @@ export async function forgetStripeCustomer(
   return forgotten.length > 0;
 }
 
-/** Recompute the person's current subscription and tier from all their subscriptions. */
+/**
+ * Recompute the person's current subscription and tier from all their subscriptions. The row is
+ * written only when that changes: most events leave it as it was, and an unchanged row then costs
+ * no new row version.
+ */
 export async function refreshPerson(tx: Tx, userId: number): Promise<void> {
   await tx`
     with chosen as (
@@ -120,18 +124,29 @@ export async function refreshPerson(tx: Tx, userId: number): Promise<void> {
         case when status in ('trialing', 'active') then 0 when status = 'past_due' then 1 else 2 end,
         ended_at desc nulls first, coalesce(started_at, last_event_at), stripe_subscription_id
       limit 1
+    ),
+    projection as (
+      select
+        case when ended_at is null and status in ('trialing', 'active', 'past_due')
+          then 'paid' else 'free' end as tier,
+        case when ended_at is null then stripe_subscription_id end as subscription_id,
+        status,
+        case when ended_at is null and status = 'trialing' then trial_end_at end as trial_end_at,
+        case when ended_at is null then past_due_since end as past_due_since
+      from chosen
     )
     update users set
-      tier = case when chosen.ended_at is null and chosen.status in ('trialing', 'active', 'past_due')
-        then 'paid' else 'free' end,
-      stripe_subscription_id = case when chosen.ended_at is null
-        then chosen.stripe_subscription_id end,
-      stripe_subscription_status = chosen.status,
-      stripe_trial_end_at = case when chosen.ended_at is null and chosen.status = 'trialing'
-        then chosen.trial_end_at end,
-      stripe_past_due_since = case when chosen.ended_at is null then chosen.past_due_since end
-    from chosen
-    where users.id = ${userId}`;
+      tier = projection.tier,
+      stripe_subscription_id = projection.subscription_id,
+      stripe_subscription_status = projection.status,
+      stripe_trial_end_at = projection.trial_end_at,
+      stripe_past_due_since = projection.past_due_since
+    from projection
+    where users.id = ${userId}
+      and (users.tier, users.stripe_subscription_id, users.stripe_subscription_status,
+           users.stripe_trial_end_at, users.stripe_past_due_since)
+        is distinct from (projection.tier, projection.subscription_id, projection.status,
+                          projection.trial_end_at, projection.past_due_since)`;
 }
 
 /** Set where the person's credit runs until; the credit ledger (`grantCredit`) decides it. */

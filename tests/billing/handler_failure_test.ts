@@ -9,6 +9,7 @@ import {
 } from "../helpers/stripe_events.ts";
 import { createUser, reload } from "../helpers/users.ts";
 import { runAdminCommand } from "../../lib/admin/commands.ts";
+import { replayStripeEvent } from "../../lib/billing/webhook/ledger.ts";
 
 const env = { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET };
 
@@ -101,33 +102,37 @@ Deno.test("a database failure inside the handler answers 5xx and stores nothing,
   }
 });
 
-Deno.test("the final mark failing rolls back everything the event did, and answers 5xx", async () => {
+Deno.test("a replay's final mark failing rolls back everything the replay did", async () => {
   const app = await createTestApp({ env });
   try {
     const referrer = await createUser(app.db.sql);
     const buyer = await createUser(app.db.sql, { referredBy: referrer });
-    // The mark is the last statement, sent with the COMMIT: failing, it turns that into a rollback.
+    await app.db.sql.unsafe(BREAK_LEDGER.replace("%s", "22023"));
+    const paid = stripeEvent(
+      "invoice.paid",
+      invoiceObject(buyer.stripeCustomerId!, 700, "subscription_create"),
+    );
+    assert.equal(await deliverOk(app, paid), "handler_error");
+    await app.db.sql.unsafe(MEND_LEDGER);
+    // The mark is the replay's last statement, sent with the COMMIT: failing, it turns that into
+    // a rollback.
     await app.db.sql.unsafe(`
       create function refuse_marks() returns trigger language plpgsql as
         $$ begin raise exception 'no marks for this test' using errcode = '40001'; end $$;
       create trigger refuse_marks before update on stripe_events
         for each row execute function refuse_marks();`);
-    const paid = stripeEvent(
-      "invoice.paid",
-      invoiceObject(buyer.stripeCustomerId!, 700, "subscription_create"),
-    );
-    const failed = await deliver(app, paid);
-    assert.equal(failed.status, 500);
+    await assert.rejects(replayStripeEvent(app.services, paid.id), /no marks for this test/);
     const [counts] = await app.db.sql`
-      select (select count(*)::int from stripe_events) as events,
-             (select count(*)::int from credit_grants) as grants`;
-    assert.deepEqual(counts, { events: 0, grants: 0 }, "the handler's work was rolled back too");
+      select (select count(*)::int from credit_grants) as grants,
+             (select count(*)::int from stripe_events
+              where processed_at is null and error is not null) as failed_events`;
+    assert.deepEqual(counts, { grants: 0, failedEvents: 1 }, "the replay's work was rolled back");
     assert.equal((await reload(app.db.sql, buyer)).creditUntil, null);
 
     await app.db.sql.unsafe(
       "drop trigger refuse_marks on stripe_events; drop function refuse_marks();",
     );
-    assert.equal(await deliverOk(app, paid), "ok");
+    assert.equal(await replayStripeEvent(app.services, paid.id), "ok");
     assert.ok((await reload(app.db.sql, buyer)).creditUntil);
   } finally {
     await app.close();

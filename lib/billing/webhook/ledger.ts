@@ -2,17 +2,17 @@
  * The ledger of Stripe events, `stripe_events`: every verified delivery is recorded once and
  * applied once — record, apply, mark — and an operator can replay what failed or read any row.
  *
- * One transaction per delivery: the audit row is inserted with `ON CONFLICT (event_id) DO
- * NOTHING`, so a second delivery of the same event (even a concurrent one, which waits on the
- * unique index) finds it and changes nothing; the handler runs; the row is marked processed. If
- * the handler fails on the event's own data, the transaction rolls back and a second one records
- * the audit row with the error, and Stripe gets a 200 so it does not retry in vain — an operator
- * replays it. If the database or Stripe fails, everything rolls back and Stripe gets a 5xx, so it
- * delivers again.
+ * One transaction per delivery: the audit row is inserted, marked processed, with `ON CONFLICT
+ * (event_id) DO NOTHING`, so a second delivery of the same event (even a concurrent one, which
+ * waits on the unique index) finds it and changes nothing; then the handler runs, and the row
+ * commits with its changes or not at all. If the handler fails on the event's own data, the
+ * transaction rolls back and a second one records the audit row with the error, and Stripe gets
+ * a 200 so it does not retry in vain — an operator replays it. If the database or Stripe fails,
+ * everything rolls back and Stripe gets a 5xx, so it delivers again.
  *
- * A delivery is a handful of statements (the webhook's throughput is mostly round trips): the
- * audit row's insert takes the event's customer lock, and the mark that ends it decides the
- * stored payload (see `erased_customers.ts`).
+ * A delivery is a handful of statements in few round trips (the webhook's throughput is mostly
+ * the database's work and round trips): the event's customer lock, the audit insert and the
+ * handler's own locks travel together, and the row is written once.
  */
 import type Stripe from "stripe";
 import { z } from "zod";
@@ -56,6 +56,7 @@ export async function processStripeEvent(
       services,
       event,
       (tx) => recordDelivery(tx, event, rawBody, services.now()),
+      false,
     ) ?? "duplicate";
   } catch (error) {
     if (!(error instanceof HandlerFailed)) throw error;
@@ -70,27 +71,51 @@ export async function processStripeEvent(
 
 /**
  * One transaction: `claim` (a first delivery's audit insert, or a replay's lock on the audit
- * row; false: nothing to do, null comes back), the handler, the mark. Then the runner is woken
- * if the event enqueued a job. A handler failing on the event's data comes out as
- * `HandlerFailed`, with everything rolled back.
+ * row; false: nothing to do, null comes back), the handler — its `lock` sent right behind the
+ * claim — and, for a replay (`markAfter`), the mark. Then the runner is woken if the event
+ * enqueued a job. A handler failing on the event's data comes out as `HandlerFailed`, with
+ * everything rolled back.
  */
 async function applyOnce(
   services: LedgerServices,
   event: StripeEventEnvelope,
   claim: (tx: Tx) => Promise<boolean>,
+  markAfter: boolean,
 ): Promise<"ok" | "ignored" | null> {
   let enqueued = false;
-  let marked: Promise<void> | null = null;
+  let marked: Promise<void> | undefined;
   const outcome = await preparedTransaction(services, event, async (tx, prepared) => {
-    if (!await claim(tx)) return null;
-    const applied = await applyRecordedEvent(tx, event, prepared, services);
+    const claimed = claim(tx);
+    const locked = startLock(tx, event, prepared);
+    if (!await claimed) {
+      await locked.catch(() => {});
+      return null;
+    }
+    const applied = await applyRecordedEvent(tx, event, prepared, locked, services);
     enqueued = enqueuedIn(tx);
-    marked = applied.marked;
-    return applied.outcome;
+    if (markAfter) marked = markLast(tx, event, services.now());
+    return applied;
   });
   await marked;
   if (enqueued) void services.jobs.wake();
   return outcome;
+}
+
+/**
+ * Send the handler's `lock` statements now, behind the claim's. What they find (or how they
+ * fail) is awaited in `applyRecordedEvent`, where a failure is judged like the handler's own.
+ */
+function startLock(tx: Tx, event: StripeEventEnvelope, prepared: Prepared): Promise<unknown> {
+  const handler = EVENT_HANDLERS.get(event.type);
+  if (!handler?.lock || !prepared.ok) return Promise.resolve(undefined);
+  let locked: Promise<unknown>;
+  try {
+    locked = handler.lock(tx, event, prepared.value);
+  } catch (error) {
+    locked = Promise.reject(error);
+  }
+  locked.catch(() => {});
+  return locked;
 }
 
 /**
@@ -167,10 +192,11 @@ async function prepare(
 }
 
 /**
- * Insert the event's audit row, taking its customer's lock for the rest of the transaction;
- * false when the row is already there (a duplicate delivery, or a concurrent one that committed
- * first — the unique index makes this one wait for it). The raw body is stored for now; the mark
- * that ends the transaction swaps it for a stand-in if the customer is an erased person's.
+ * Take the event's customer lock and insert its audit row, marked processed (the handler's
+ * changes commit with it, or nothing does); false when the row is already there (a duplicate
+ * delivery, or a concurrent one that committed first — the customer lock, or the unique index,
+ * makes this one wait for it). The insert runs after the lock is held, so it sees an erasure that
+ * committed before: then it stores the stand-in rather than the raw body.
  */
 export async function recordDelivery(
   tx: Tx,
@@ -179,23 +205,34 @@ export async function recordDelivery(
   receivedAt: Date,
 ): Promise<boolean> {
   const customer = customerOfEvent(event);
+  const standIn = redactedPayload({ eventId: event.id, eventType: event.type });
   const truncated = rawBody.length > STORED_PAYLOAD_MAX_CHARS;
-  const inserted = await tx`
-    with customer_lock as (
-      select pg_advisory_xact_lock(hashtextextended(${customerLockKey(customer)}, 0))
-      where ${customer}::text is not null
-    )
-    insert into stripe_events (event_id, event_type, received_at, payload, payload_truncated)
-    select ${event.id}, ${event.type}, ${receivedAt},
-           ${truncated ? rawBody.slice(0, STORED_PAYLOAD_MAX_CHARS) : rawBody}, ${truncated}
-    where (select count(*) from customer_lock) >= 0
-    on conflict (event_id) do nothing
-    returning id`;
+  const payload = truncated ? rawBody.slice(0, STORED_PAYLOAD_MAX_CHARS) : rawBody;
+  // Sent together: the lock statement first, then the insert, in one round trip.
+  const [, inserted] = await Promise.all([
+    customer === null ? null : tx`
+      select pg_advisory_xact_lock(hashtextextended(${customerLockKey(customer)}, 0))`,
+    tx`
+      with erased as (
+        select exists (
+          select 1 from erased_stripe_customers where customer_id = ${customer}
+        ) as yes
+      )
+      insert into stripe_events (event_id, event_type, received_at, processed_at, payload,
+                                 payload_truncated, payload_redacted_at)
+      select ${event.id}, ${event.type}, ${receivedAt}, ${receivedAt},
+             case when erased.yes then ${standIn} else ${payload} end,
+             ${truncated} and not erased.yes,
+             case when erased.yes then ${receivedAt}::timestamptz end
+      from erased
+      on conflict (event_id) do nothing
+      returning id`,
+  ]);
   return inserted.length > 0;
 }
 
 /**
- * Mark a recorded event as applied (or as needing nothing), clearing any earlier error. Its own
+ * Mark a replayed event as applied (or as needing nothing), clearing its earlier error. Its own
  * statement runs after the customer's lock was taken, so it sees an erasure that committed
  * before: then the stored payload becomes the stand-in.
  */
@@ -218,21 +255,18 @@ async function markProcessed(tx: Tx, event: StripeEventEnvelope, at: Date): Prom
 }
 
 /**
- * Run an event's handler inside `tx` for an audit row that exists and is locked, and record the
- * result on it. Shared by first delivery and operator replay.
- *
- * The mark is the transaction's last statement, so it is not awaited here: it goes to the server
- * with the COMMIT, in one round trip. The caller awaits `marked` once the transaction is over —
- * if the mark failed, the server turned that COMMIT into a rollback, and `marked` says why.
+ * Run an event's handler inside `tx` for an audit row that exists and is locked, with what its
+ * `lock` found. Shared by first delivery and operator replay.
  */
 async function applyRecordedEvent(
   tx: Tx,
   event: StripeEventEnvelope,
   prepared: Prepared,
+  locked: Promise<unknown>,
   services: Pick<Services, "config" | "log" | "now" | "stripe">,
-): Promise<{ outcome: "ok" | "ignored"; marked: Promise<void> }> {
+): Promise<"ok" | "ignored"> {
   const handler = EVENT_HANDLERS.get(event.type);
-  if (!handler) return { outcome: "ignored", marked: markLast(tx, event, services.now()) };
+  if (!handler) return "ignored";
   try {
     if (!prepared.ok) throw prepared.error;
     await handler.apply({
@@ -242,16 +276,21 @@ async function applyRecordedEvent(
       log: services.log,
       now: services.now(),
       prepared: prepared.value,
+      locked: await locked,
       canAskStripe: services.stripe !== null,
     });
   } catch (error) {
     if (isInfrastructureFailure(error) || error instanceof AskStripeFirst) throw error;
     throw new HandlerFailed("the event's handler failed", { cause: error });
   }
-  return { outcome: "ok", marked: markLast(tx, event, services.now()) };
+  return "ok";
 }
 
-/** `markProcessed`, sent now and awaited later (its rejection is handled meanwhile). */
+/**
+ * `markProcessed` as the transaction's last statement: not awaited here, so it goes to the
+ * server with the COMMIT, in one round trip. The caller awaits it once the transaction is over —
+ * if the mark failed, the server turned that COMMIT into a rollback, and the promise says why.
+ */
 function markLast(tx: Tx, event: StripeEventEnvelope, at: Date): Promise<void> {
   const marked = markProcessed(tx, event, at);
   marked.catch(() => {});
@@ -313,7 +352,7 @@ export async function replayStripeEvent(
         );
       }
       return true;
-    }))!;
+    }, true))!;
   } catch (error) {
     if (!(error instanceof HandlerFailed)) throw error;
     services.log.error("stripe.handler_error", { event_id: eventId, type: event.type, error });

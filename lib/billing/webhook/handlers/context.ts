@@ -5,7 +5,7 @@ import type { Logger } from "../../../log.ts";
 import type { Config } from "../../../config.ts";
 import type { StripeEventEnvelope } from "../verify.ts";
 
-export interface EventContext<Prepared = unknown> {
+export interface EventContext<Prepared = unknown, Locked = unknown> {
   tx: Tx;
   config: Pick<Config, "stripe" | "pastDueGraceDays" | "referralRewardsPerYear">;
   event: StripeEventEnvelope;
@@ -13,6 +13,8 @@ export interface EventContext<Prepared = unknown> {
   now: Date;
   /** What the handler's `prepare` fetched before the transaction opened. */
   prepared: Prepared;
+  /** What the handler's `lock` found (undefined for a handler without one). */
+  locked: Locked;
   /** Whether Stripe can be asked (see `AskStripeFirst`). */
   canAskStripe: boolean;
 }
@@ -37,14 +39,21 @@ export interface PrepareServices {
  * the person's row lock and a connection while it waits); whatever it needs from Stripe,
  * `prepare` fetches first, outside any transaction.
  */
-export interface EventHandler<Prepared = unknown> {
+export interface EventHandler<Prepared = unknown, Locked = unknown> {
   /** `fresh`: the handler asked (`AskStripeFirst`) for Stripe's current view. */
   prepare?(
     event: StripeEventEnvelope,
     services: PrepareServices,
     options: { fresh: boolean },
   ): Promise<Prepared>;
-  apply(ctx: EventContext<Prepared>): Promise<void>;
+  /**
+   * The handler's first statements — lock its person, read what it will change — sent right
+   * behind the audit row's insert, so both reach the server in one round trip. Reads and locks
+   * only: they run for a duplicate delivery too, whose transaction then changes nothing.
+   * `apply` gets what they found as `ctx.locked`.
+   */
+  lock?(tx: Tx, event: StripeEventEnvelope, prepared: Prepared): Promise<Locked>;
+  apply(ctx: EventContext<Prepared, Locked>): Promise<void>;
 }
 
 /** Every handler logs the same line when the person an event is about has no account here. */

@@ -13,6 +13,7 @@ import {
 import { cadenceOf } from "../../plans.ts";
 import { enqueueNotice, scheduleMonthlyReminder } from "../../../notices/send.ts";
 import { lockPerson, refreshPerson } from "../../entitlement.ts";
+import type { User } from "../../../auth/users.ts";
 import { isLive, resolveDuplicates } from "../../duplicates.ts";
 import { SubscriptionObject } from "./objects.ts";
 import {
@@ -30,18 +31,24 @@ interface Prepared {
   fromStripe: boolean;
 }
 
-export function subscriptionChange(change: SubscriptionChange): EventHandler<Prepared> {
+/** The person, locked, and the subscription as recorded before this event. */
+type Locked = [User | null, RecordedSubscription | null];
+
+export function subscriptionChange(change: SubscriptionChange): EventHandler<Prepared, Locked> {
   return {
     prepare: (event, services, { fresh }) => settledSnapshot(event, services, change, fresh),
+    // The read runs after the lock is held (statements run in order), so it is current.
+    lock: (tx, event, { snapshot }) =>
+      Promise.all([
+        lockPerson(tx, { customerId: SubscriptionObject.parse(event.data.object).customer }),
+        findSubscription(tx, snapshot.id),
+      ]),
     async apply(ctx) {
       const { snapshot, fromStripe } = ctx.prepared;
-      const { customer } = SubscriptionObject.parse(ctx.event.data.object);
-      // Sent together (one round trip); the read runs after the lock is held, so it is current.
-      const [user, before] = await Promise.all([
-        lockPerson(ctx.tx, { customerId: customer }),
-        findSubscription(ctx.tx, snapshot.id),
-      ]);
-      if (!user) return personNotFound(ctx, customer);
+      const [user, before] = ctx.locked;
+      if (!user) {
+        return personNotFound(ctx, SubscriptionObject.parse(ctx.event.data.object).customer);
+      }
       const eventCreatedAt = new Date(ctx.event.created * 1000);
       // The state recorded came from an update of the same second (checked under the lock), which
       // cannot be ordered against this one: only Stripe can say which is current.
@@ -128,7 +135,7 @@ export function snapshotOf(
  * of a monthly plan, scheduled from its start.
  */
 async function owedNotices(
-  ctx: EventContext<Prepared>,
+  ctx: EventContext<Prepared, Locked>,
   userId: number,
   snapshot: SubscriptionSnapshot,
   before: RecordedSubscription | null,
