@@ -40,7 +40,6 @@ export interface Job {
 
 export const DEFAULT_MAX_ATTEMPTS = 10;
 
-/** Enqueue inside the caller's transaction; false when this trigger already made its job. */
 /** Transactions that enqueued a job, so whoever committed one knows to wake the runner. */
 const enqueuing = new WeakSet<Tx>();
 
@@ -49,6 +48,7 @@ export function enqueuedIn(tx: Tx): boolean {
   return enqueuing.has(tx);
 }
 
+/** Enqueue inside the caller's transaction; false when this trigger already made its job. */
 export async function enqueue(tx: Tx, job: NewJob, now: Date): Promise<boolean> {
   const rows = await tx`
     insert into jobs (kind, key, payload, run_at, max_attempts, created_at)
@@ -60,24 +60,28 @@ export async function enqueue(tx: Tx, job: NewJob, now: Date): Promise<boolean> 
   return rows.length > 0;
 }
 
-/** Take the next due job for `leaseSeconds`, or null when none is due. */
-export async function claimDueJob(
+/**
+ * Take up to `limit` due jobs, the longest due first, each for `leaseSeconds`; none when none is
+ * due. One statement however many: under a backlog, claiming costs little per job.
+ */
+export async function claimDueJobs(
   db: Queryable,
   now: Date,
   leaseSeconds: number,
-): Promise<Job | null> {
+  limit: number,
+): Promise<Job[]> {
   const leaseEnd = new Date(now.getTime() + leaseSeconds * 1000);
-  const [job] = await db<Job[]>`
+  const jobs = await db<Job[]>`
     update jobs set locked_until = ${leaseEnd}, attempts = attempts + 1
-    where id = (
+    where id in (
       select id from jobs
       where done_at is null and failed_at is null and run_at <= ${now}
         and (locked_until is null or locked_until < ${now})
       order by run_at, id
-      limit 1
+      limit ${limit}
       for update skip locked)
     returning *`;
-  return job ?? null;
+  return [...jobs].sort((a, b) => a.runAt.getTime() - b.runAt.getTime() || a.id - b.id);
 }
 
 /**

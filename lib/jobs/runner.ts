@@ -6,7 +6,7 @@
 import type { Services } from "../services.ts";
 import {
   backoffSeconds,
-  claimDueJob,
+  claimDueJobs,
   type Job,
   markAttemptFailed,
   markDone,
@@ -30,6 +30,9 @@ export class RunLater extends Error {
 
 /** How long a claimed job is a runner's before another may take it (a runner that died). */
 export const LEASE_SECONDS = 120;
+
+/** Jobs claimed at once: they run in turn, each while its lease holds. */
+export const CLAIM_BATCH = 10;
 
 export interface JobRunner {
   /** Run every due job now (after a commit that enqueued one); resolves when none is left. */
@@ -74,9 +77,14 @@ export function createJobRunner(
     do {
       again = false;
       for (;;) {
-        const job = await claimDueJob(services.db, services.now(), LEASE_SECONDS);
-        if (!job) break;
-        await runOne(job);
+        const jobs = await claimDueJobs(services.db, services.now(), LEASE_SECONDS, CLAIM_BATCH);
+        if (jobs.length === 0) break;
+        for (const job of jobs) {
+          // Earlier jobs of the batch took so long that this one's lease lapsed: another runner
+          // may have it now, and the next claim takes it again if not.
+          if (job.lockedUntil! <= services.now()) continue;
+          await runOne(job);
+        }
       }
     } while (again);
   }

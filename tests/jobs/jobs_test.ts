@@ -18,8 +18,8 @@ import {
 } from "../helpers/stripe_events.ts";
 import { createUser } from "../helpers/users.ts";
 import { withTransaction } from "../../lib/db/client.ts";
-import { claimDueJob, enqueue } from "../../lib/jobs/queue.ts";
-import { createJobRunner, LEASE_SECONDS } from "../../lib/jobs/runner.ts";
+import { claimDueJobs, enqueue } from "../../lib/jobs/queue.ts";
+import { CLAIM_BATCH, createJobRunner, LEASE_SECONDS } from "../../lib/jobs/runner.ts";
 import { runAdminCommand } from "../../lib/admin/commands.ts";
 
 const START = new Date("2027-03-01T09:00:00Z");
@@ -110,8 +110,8 @@ Deno.test("a job whose runner died is taken again once its lease lapses", async 
   try {
     await withTransaction(db.sql, (tx) => enqueue(tx, { kind: "note", key: "k1" }, clock.now()));
     // A runner claims it, then its process dies: nothing settles the job.
-    const claimed = await claimDueJob(db.sql, clock.now(), LEASE_SECONDS);
-    assert.equal(claimed?.key, "k1");
+    const claimed = await claimDueJobs(db.sql, clock.now(), LEASE_SECONDS, 1);
+    assert.deepEqual(claimed.map((job) => job.key), ["k1"]);
     await runner.wake();
     assert.deepEqual(ran, [], "leased to the runner that died");
     clock.advance(LEASE_SECONDS * 1000 + 1000);
@@ -120,6 +120,48 @@ Deno.test("a job whose runner died is taken again once its lease lapses", async 
     const [job] = await db.sql`select attempts, done_at from jobs`;
     assert.equal(job.attempts, 2);
     assert.ok(job.doneAt);
+  } finally {
+    await runner.stop();
+    await db.close();
+  }
+});
+
+Deno.test("jobs claimed together run in due order; one whose lease lapsed meanwhile is left to the next claim", async () => {
+  const clock = testClock(START);
+  const db = await createTestDatabase();
+  const ran: string[] = [];
+  const services = await testServices(db, { now: clock.now });
+  const runner = createJobRunner(services, {
+    note: (_services, job) => {
+      ran.push(job.key);
+      // The third job of the first batch outlasts the batch's leases.
+      if (job.key === "k02") clock.advance(LEASE_SECONDS * 1000 + 1000);
+      return Promise.resolve();
+    },
+  });
+  try {
+    const keys = Array.from(
+      { length: CLAIM_BATCH + 5 },
+      (_, i) => `k${String(i).padStart(2, "0")}`,
+    );
+    await withTransaction(db.sql, async (tx) => {
+      // Enqueued last due first: they run by when they are due, not by when they were enqueued.
+      for (const [i, key] of [...keys.entries()].reverse()) {
+        const runAt = new Date(START.getTime() - (keys.length - i) * 1000);
+        await enqueue(tx, { kind: "note", key, runAt }, clock.now());
+      }
+    });
+    await runner.wake();
+    assert.deepEqual(ran, keys, "every job ran once, in due order");
+    const attempts = await db.sql<{ key: string; attempts: number }[]>`
+      select key, attempts from jobs where done_at is not null order by key`;
+    assert.equal(attempts.length, keys.length);
+    const claimedTwice = attempts.filter((job) => job.attempts === 2).map((job) => job.key);
+    assert.deepEqual(
+      claimedTwice,
+      keys.slice(3, CLAIM_BATCH),
+      "the lapsed ones were claimed again",
+    );
   } finally {
     await runner.stop();
     await db.close();
