@@ -5,6 +5,7 @@ import {
   deliverOk,
   invoiceObject,
   stripeEvent,
+  subscriptionObject,
   WEBHOOK_SECRET,
 } from "../helpers/stripe_events.ts";
 import { createUser, reload } from "../helpers/users.ts";
@@ -230,6 +231,73 @@ Deno.test("replay of an event stored truncated needs Stripe to fetch it", async 
     assert.deepEqual((await runAdminCommand(services, ["replay", "evt_never"])).lines, [
       "error: no event evt_never has been received",
     ]);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("statements sent with the COMMIT that fail roll the event back: 5xx for the database, recorded for its data", async (t) => {
+  const app = await createTestApp({ env });
+  try {
+    const user = await createUser(app.db.sql);
+    const customer = user.stripeCustomerId!;
+    const created = stripeEvent(
+      "customer.subscription.created",
+      subscriptionObject("sub_last", customer, "active"),
+      { created: 1_800_000_000 },
+    );
+    assert.equal(await deliverOk(app, created), "ok");
+    const refuseUpdates = (code: string) =>
+      app.db.sql.unsafe(`
+        create function refuse_updates() returns trigger language plpgsql as
+          $$ begin raise exception 'no updates for this test' using errcode = '${code}'; end $$;
+        create trigger refuse_updates before update on subscriptions
+          for each row execute function refuse_updates();`);
+    const allowUpdates = () =>
+      app.db.sql.unsafe(
+        "drop trigger refuse_updates on subscriptions; drop function refuse_updates();",
+      );
+    const recorded = async () => {
+      const [row] = await app.db.sql`
+        select s.cancel_at_period_end, s.last_event_at,
+               (select count(*)::int from stripe_events) as events,
+               (select count(*)::int from stripe_events where error is not null) as failed
+        from subscriptions s where stripe_subscription_id = 'sub_last'`;
+      return row;
+    };
+    const before = await recorded();
+    // A live subscription's update owes no notice: its change and the person's projection go
+    // with the COMMIT.
+    const updated = (second: number) =>
+      stripeEvent(
+        "customer.subscription.updated",
+        subscriptionObject("sub_last", customer, "active", { cancel_at_period_end: false }),
+        { created: second },
+      );
+
+    await t.step("a database failure: 5xx, nothing stored", async () => {
+      await refuseUpdates("40001");
+      const failed = await deliver(app, updated(1_800_000_100));
+      assert.equal(failed.status, 500);
+      await failed.body?.cancel();
+      assert.deepEqual(await recorded(), before);
+      await allowUpdates();
+    });
+
+    await t.step("a data error: 200, the event recorded as failed and nothing else", async () => {
+      await refuseUpdates("22023");
+      const event = updated(1_800_000_200);
+      assert.equal(await deliverOk(app, event), "handler_error");
+      const [audit] = await app.db.sql`
+        select processed_at, error from stripe_events where event_id = ${event.id}`;
+      assert.equal(audit.processedAt, null);
+      assert.match(audit.error, /no updates for this test/);
+      assert.deepEqual(await recorded(), { ...before, events: 2, failed: 1 });
+      await allowUpdates();
+      assert.equal(await replayStripeEvent(app.services, event.id), "ok");
+      const after = await recorded();
+      assert.equal(after.lastEventAt.getTime(), 1_800_000_200_000);
+    });
   } finally {
     await app.close();
   }

@@ -52,12 +52,10 @@ export async function processStripeEvent(
   const { log } = services;
   let outcome: EventOutcome;
   try {
-    outcome = await applyOnce(
-      services,
-      event,
-      (tx) => recordDelivery(tx, event, rawBody, services.now()),
-      false,
-    ) ?? "duplicate";
+    outcome = await applyOnce(services, event, {
+      serialise: (tx) => lockEventCustomer(tx, event),
+      claim: (tx) => recordDelivery(tx, event, rawBody, services.now()),
+    }, false) ?? "duplicate";
   } catch (error) {
     if (!(error instanceof HandlerFailed)) throw error;
     outcome = await recordFailedDelivery(services, event, rawBody, error.cause);
@@ -70,40 +68,64 @@ export async function processStripeEvent(
 }
 
 /**
- * One transaction: `claim` (a first delivery's audit insert, or a replay's lock on the audit
- * row; false: nothing to do, null comes back), the handler — its `lock` sent right behind the
- * claim — and, for a replay (`markAfter`), the mark. Then the runner is woken if the event
- * enqueued a job. A handler failing on the event's data comes out as `HandlerFailed`, with
- * everything rolled back.
+ * How a delivery takes hold of its event inside the transaction: `serialise` (optional) waits
+ * for whatever must come first, then `claim` says whether the event is this delivery's to apply.
+ */
+interface Claim {
+  serialise?(tx: Tx): Promise<unknown>;
+  claim(tx: Tx): Promise<boolean>;
+}
+
+/**
+ * One transaction: `serialise`, the handler's `lock`, the `claim` (false: nothing to do, null
+ * comes back), the handler, and — for a replay (`markAfter`) — the mark. Statements nothing
+ * depends on are sent together: the first three in one round trip, and whatever the handler
+ * hands over as its last (`sendWithCommit`) with the COMMIT. Then the runner is woken if the
+ * event enqueued a job. A handler failing on the event's data comes out as `HandlerFailed`,
+ * with everything rolled back.
  */
 async function applyOnce(
   services: LedgerServices,
   event: StripeEventEnvelope,
-  claim: (tx: Tx) => Promise<boolean>,
+  { serialise, claim }: Claim,
   markAfter: boolean,
 ): Promise<"ok" | "ignored" | null> {
-  let enqueued = false;
-  let marked: Promise<void> | undefined;
+  let sentLast: Promise<unknown>[] = [];
+  let transaction: Tx | null = null;
   const outcome = await preparedTransaction(services, event, async (tx, prepared) => {
-    const claimed = claim(tx);
+    transaction = tx;
+    sentLast = [];
+    const serialised = serialise?.(tx) ?? Promise.resolve();
+    serialised.catch(() => {});
     const locked = startLock(tx, event, prepared);
+    const claimed = claim(tx);
     if (!await claimed) {
       await locked.catch(() => {});
       return null;
     }
-    const applied = await applyRecordedEvent(tx, event, prepared, locked, services);
-    enqueued = enqueuedIn(tx);
-    if (markAfter) marked = markLast(tx, event, services.now());
+    await serialised;
+    const last = (statements: Promise<unknown>) => {
+      statements.catch(() => {});
+      sentLast.push(statements);
+    };
+    const applied = await applyRecordedEvent(tx, event, prepared, locked, last, services);
+    if (markAfter) last(markProcessed(tx, event, services.now()));
     return applied;
   });
-  await marked;
-  if (enqueued) void services.jobs.wake();
+  // A statement sent with the COMMIT that failed turned it into a rollback: nothing was kept.
+  try {
+    await Promise.all(sentLast);
+  } catch (error) {
+    if (isInfrastructureFailure(error)) throw error;
+    throw new HandlerFailed("the event's handler failed", { cause: error });
+  }
+  if (transaction && enqueuedIn(transaction)) void services.jobs.wake();
   return outcome;
 }
 
 /**
- * Send the handler's `lock` statements now, behind the claim's. What they find (or how they
- * fail) is awaited in `applyRecordedEvent`, where a failure is judged like the handler's own.
+ * Send the handler's `lock` statements now. What they find (or how they fail) is awaited in
+ * `applyRecordedEvent`, where a failure is judged like the handler's own.
  */
 function startLock(tx: Tx, event: StripeEventEnvelope, prepared: Prepared): Promise<unknown> {
   const handler = EVENT_HANDLERS.get(event.type);
@@ -192,11 +214,22 @@ async function prepare(
 }
 
 /**
- * Take the event's customer lock and insert its audit row, marked processed (the handler's
- * changes commit with it, or nothing does); false when the row is already there (a duplicate
- * delivery, or a concurrent one that committed first — the customer lock, or the unique index,
- * makes this one wait for it). The insert runs after the lock is held, so it sees an erasure that
- * committed before: then it stores the stand-in rather than the raw body.
+ * The event's customer lock, held to the end of the transaction: deliveries about one customer,
+ * and an erasure of it, take their turns (see `erased_customers.ts`).
+ */
+async function lockEventCustomer(tx: Tx, event: StripeEventEnvelope): Promise<void> {
+  const customer = customerOfEvent(event);
+  if (customer !== null) {
+    await tx`select pg_advisory_xact_lock(hashtextextended(${customerLockKey(customer)}, 0))`;
+  }
+}
+
+/**
+ * Insert the event's audit row, marked processed (the handler's changes commit with it, or
+ * nothing does); false when the row is already there (a duplicate delivery, or a concurrent one
+ * that committed first — the customer lock, or the unique index, makes this one wait for it).
+ * Sent after the customer lock, it sees an erasure that committed before: then it stores the
+ * stand-in rather than the raw body.
  */
 export async function recordDelivery(
   tx: Tx,
@@ -208,26 +241,21 @@ export async function recordDelivery(
   const standIn = redactedPayload({ eventId: event.id, eventType: event.type });
   const truncated = rawBody.length > STORED_PAYLOAD_MAX_CHARS;
   const payload = truncated ? rawBody.slice(0, STORED_PAYLOAD_MAX_CHARS) : rawBody;
-  // Sent together: the lock statement first, then the insert, in one round trip.
-  const [, inserted] = await Promise.all([
-    customer === null ? null : tx`
-      select pg_advisory_xact_lock(hashtextextended(${customerLockKey(customer)}, 0))`,
-    tx`
-      with erased as (
-        select exists (
-          select 1 from erased_stripe_customers where customer_id = ${customer}
-        ) as yes
-      )
-      insert into stripe_events (event_id, event_type, received_at, processed_at, payload,
-                                 payload_truncated, payload_redacted_at)
-      select ${event.id}, ${event.type}, ${receivedAt}, ${receivedAt},
-             case when erased.yes then ${standIn} else ${payload} end,
-             ${truncated} and not erased.yes,
-             case when erased.yes then ${receivedAt}::timestamptz end
-      from erased
-      on conflict (event_id) do nothing
-      returning id`,
-  ]);
+  const inserted = await tx`
+    with erased as (
+      select exists (
+        select 1 from erased_stripe_customers where customer_id = ${customer}
+      ) as yes
+    )
+    insert into stripe_events (event_id, event_type, received_at, processed_at, payload,
+                               payload_truncated, payload_redacted_at)
+    select ${event.id}, ${event.type}, ${receivedAt}, ${receivedAt},
+           case when erased.yes then ${standIn} else ${payload} end,
+           ${truncated} and not erased.yes,
+           case when erased.yes then ${receivedAt}::timestamptz end
+    from erased
+    on conflict (event_id) do nothing
+    returning id`;
   return inserted.length > 0;
 }
 
@@ -263,6 +291,7 @@ async function applyRecordedEvent(
   event: StripeEventEnvelope,
   prepared: Prepared,
   locked: Promise<unknown>,
+  sendWithCommit: (statements: Promise<unknown>) => void,
   services: Pick<Services, "config" | "log" | "now" | "stripe">,
 ): Promise<"ok" | "ignored"> {
   const handler = EVENT_HANDLERS.get(event.type);
@@ -278,23 +307,13 @@ async function applyRecordedEvent(
       prepared: prepared.value,
       locked: await locked,
       canAskStripe: services.stripe !== null,
+      sendWithCommit,
     });
   } catch (error) {
     if (isInfrastructureFailure(error) || error instanceof AskStripeFirst) throw error;
     throw new HandlerFailed("the event's handler failed", { cause: error });
   }
   return "ok";
-}
-
-/**
- * `markProcessed` as the transaction's last statement: not awaited here, so it goes to the
- * server with the COMMIT, in one round trip. The caller awaits it once the transaction is over —
- * if the mark failed, the server turned that COMMIT into a rollback, and the promise says why.
- */
-function markLast(tx: Tx, event: StripeEventEnvelope, at: Date): Promise<void> {
-  const marked = markProcessed(tx, event, at);
-  marked.catch(() => {});
-  return marked;
 }
 
 /**
@@ -343,15 +362,17 @@ export async function replayStripeEvent(
   let outcome: "ok" | "ignored" | "handler_error";
   try {
     // The claim never declines: an event processed already is refused outright.
-    outcome = (await applyOnce(services, event, async (tx) => {
-      const [locked] = await tx<{ processedAt: Date | null }[]>`
-        select processed_at from stripe_events where event_id = ${eventId} for update`;
-      if (locked.processedAt) {
-        throw new ReplayRefused(
-          `event ${eventId} was already processed at ${locked.processedAt.toISOString()}`,
-        );
-      }
-      return true;
+    outcome = (await applyOnce(services, event, {
+      async claim(tx) {
+        const [locked] = await tx<{ processedAt: Date | null }[]>`
+          select processed_at from stripe_events where event_id = ${eventId} for update`;
+        if (locked.processedAt) {
+          throw new ReplayRefused(
+            `event ${eventId} was already processed at ${locked.processedAt.toISOString()}`,
+          );
+        }
+        return true;
+      },
     }, true))!;
   } catch (error) {
     if (!(error instanceof HandlerFailed)) throw error;

@@ -17,6 +17,12 @@ export interface EventContext<Prepared = unknown, Locked = unknown> {
   locked: Locked;
   /** Whether Stripe can be asked (see `AskStripeFirst`). */
   canAskStripe: boolean;
+  /**
+   * Hand over the handler's last statements rather than await them: they reach the server with
+   * the COMMIT, in one round trip. Only for statements whose results the handler does not need;
+   * one that fails turns the COMMIT into a rollback, and the delivery fails as if it had thrown.
+   */
+  sendWithCommit(statements: Promise<unknown>): void;
 }
 
 /**

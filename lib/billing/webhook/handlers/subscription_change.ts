@@ -59,32 +59,42 @@ export function subscriptionChange(change: SubscriptionChange): EventHandler<Pre
         throw new AskStripeFirst();
       }
       const record = () => recordSubscription(ctx.tx, user.id, snapshot, change, eventCreatedAt);
-      // A subscription that was already live adds no second one, so the person's projection can
-      // be recomputed in the same round trip as the change; a new or revived one is checked for
-      // a duplicate first. (After a stale event the recomputation finds nothing to change.)
-      const wasLive = before !== null && isLive(before);
-      const [stored] = wasLive
-        ? await Promise.all([record(), refreshPerson(ctx.tx, user.id)])
-        : [await record()];
-      if (!stored) {
+      const notices = noticesOwed(ctx, user.id, snapshot, before, change);
+      const applied = () =>
+        ctx.log.info("stripe.subscription_applied", {
+          event_id: ctx.event.id,
+          user_id: user.id,
+          subscription_id: snapshot.id,
+          status: snapshot.status,
+        });
+      const stale = () =>
         ctx.log.info("stripe.stale_event", {
           event_id: ctx.event.id,
           subscription_id: snapshot.id,
           reason: "an equal or newer state is already recorded, or the subscription ended",
         });
+      // A subscription that was already live adds no second one, so the person's projection is
+      // recomputed together with the change (after a stale event it finds nothing to change);
+      // when no notice hangs on whether the change was recorded, both go with the COMMIT.
+      const wasLive = before !== null && isLive(before);
+      if (wasLive && notices.length === 0) {
+        ctx.sendWithCommit(
+          Promise.all([record(), refreshPerson(ctx.tx, user.id)])
+            .then(([stored]) => stored ? applied() : stale()),
+        );
         return;
       }
+      // A new or revived one is checked for a duplicate first.
+      const [stored] = wasLive
+        ? await Promise.all([record(), refreshPerson(ctx.tx, user.id)])
+        : [await record()];
+      if (!stored) return stale();
       if (!wasLive) {
         await resolveDuplicates(ctx.tx, user.id, ctx.now, ctx.log);
         await refreshPerson(ctx.tx, user.id);
       }
-      await owedNotices(ctx, user.id, snapshot, before, change);
-      ctx.log.info("stripe.subscription_applied", {
-        event_id: ctx.event.id,
-        user_id: user.id,
-        subscription_id: snapshot.id,
-        status: snapshot.status,
-      });
+      if (notices.length > 0) ctx.sendWithCommit(Promise.all(notices.map((send) => send())));
+      applied();
     },
   };
 }
@@ -130,51 +140,51 @@ export function snapshotOf(
 }
 
 /**
- * The notices a recorded change owes: an acknowledgement when the subscriber cancels (set to end,
- * or ended at their request — not a duplicate the app cancelled), and the six-monthly reminders
- * of a monthly plan, scheduled from its start.
+ * The notices a change owes once it is recorded, each ready to enqueue: an acknowledgement when
+ * the subscriber cancels (set to end, or ended at their request — not a duplicate the app
+ * cancelled), and the six-monthly reminders of a monthly plan, scheduled from its start.
  */
-async function owedNotices(
+function noticesOwed(
   ctx: EventContext<Prepared, Locked>,
   userId: number,
   snapshot: SubscriptionSnapshot,
   before: RecordedSubscription | null,
   change: SubscriptionChange,
-): Promise<void> {
+): (() => Promise<boolean>)[] {
+  const owed: (() => Promise<boolean>)[] = [];
   const trigger = `${snapshot.id}:cancelled:${ctx.event.id}`;
   const trial = before?.status === "trialing" || snapshot.status === "trialing";
   if (change !== "deleted" && snapshot.cancelAtPeriodEnd && !before?.cancelAtPeriodEnd) {
     const endsOn = (trial ? snapshot.trialEnd : null) ?? snapshot.currentPeriodEnd;
-    await enqueueNotice(ctx.tx, {
-      kind: "cancellation_confirmed",
-      userId,
-      trigger,
-      data: { endsOn: endsOn?.toISOString() ?? null, trial },
-    }, ctx.now);
+    owed.push(() =>
+      enqueueNotice(ctx.tx, {
+        kind: "cancellation_confirmed",
+        userId,
+        trigger,
+        data: { endsOn: endsOn?.toISOString() ?? null, trial },
+      }, ctx.now)
+    );
   }
   const requested = snapshot.cancellationReason === "cancellation_requested";
   if (change === "deleted" && requested && !before?.cancelAtPeriodEnd && !before?.duplicateOf) {
-    await enqueueNotice(ctx.tx, {
-      kind: "cancellation_confirmed",
-      userId,
-      trigger,
-      data: { endsOn: null, trial },
-    }, ctx.now);
-  }
-  // Scheduled when the subscription becomes active; later updates find it there already.
-  if (
-    snapshot.status === "active" && before?.status !== "active" && snapshot.startedAt &&
-    cadenceOf(ctx.config, snapshot.priceId) === "monthly"
-  ) {
-    await scheduleMonthlyReminder(
-      ctx.tx,
-      {
-        id: snapshot.id,
+    owed.push(() =>
+      enqueueNotice(ctx.tx, {
+        kind: "cancellation_confirmed",
         userId,
-        startedAt: snapshot.startedAt,
-      },
-      1,
-      ctx.now,
+        trigger,
+        data: { endsOn: null, trial },
+      }, ctx.now)
     );
   }
+  // Scheduled when the subscription becomes active; later updates find it there already.
+  const { startedAt } = snapshot;
+  if (
+    snapshot.status === "active" && before?.status !== "active" && startedAt &&
+    cadenceOf(ctx.config, snapshot.priceId) === "monthly"
+  ) {
+    owed.push(() =>
+      scheduleMonthlyReminder(ctx.tx, { id: snapshot.id, userId, startedAt }, 1, ctx.now)
+    );
+  }
+  return owed;
 }
