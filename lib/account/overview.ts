@@ -20,7 +20,7 @@ import {
 } from "../referrals/stats.ts";
 import { pendingChargeMove } from "../billing/next_charge.ts";
 import { wholeDaysUntil } from "../time.ts";
-import { withTransaction } from "../db/client.ts";
+import { readTogether } from "../db/client.ts";
 
 export interface Money {
   amount: number;
@@ -73,10 +73,10 @@ export async function accountOverview(
   now: Date,
 ): Promise<AccountOverview> {
   const { config } = services;
-  // The reads are independent: sent together in one transaction, they cost one round trip (and
-  // a begin and a commit) instead of one each.
-  const [subscription, moved, hadSubscription, referrals, allowance, credits] =
-    await withTransaction(services.db, (tx) =>
+  // The reads are independent: sent together, they cost two round trips instead of one each.
+  const [subscription, moved, hadSubscription, referrals, allowance, credits] = await readTogether(
+    services.db,
+    (tx) =>
       Promise.all([
         liveSubscriptionOf(tx, user),
         user.stripeSubscriptionId ? pendingChargeMove(tx, user.stripeSubscriptionId, now) : null,
@@ -84,7 +84,8 @@ export async function accountOverview(
         referralStats(tx, user.id, now),
         rewardAllowance(tx, user.id, now, config.referralRewardsPerYear),
         creditHistory(tx, user.id),
-      ]));
+      ]),
+  );
   const plan: PlanView = subscription
     ? planOf(services.config, user, subscription, moved, now)
     : { kind: "free" };
