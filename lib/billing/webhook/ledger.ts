@@ -98,7 +98,11 @@ async function applyOnce(
     const serialised = serialise?.(tx) ?? Promise.resolve();
     serialised.catch(() => {});
     const locked = startLock(tx, event, prepared);
-    const claimed = claim(tx);
+    // The handler's locks went before the claim: if they failed, the claim only saw the
+    // transaction aborted (25P02), and their failure is the one to judge.
+    const claimed = claim(tx).catch(async (error) => {
+      throw await locked.then(() => error, judged);
+    });
     if (!await claimed) {
       await locked.catch(() => {});
       return null;
@@ -116,8 +120,7 @@ async function applyOnce(
   try {
     await Promise.all(sentLast);
   } catch (error) {
-    if (isInfrastructureFailure(error)) throw error;
-    throw new HandlerFailed("the event's handler failed", { cause: error });
+    throw judged(error);
   }
   if (transaction && enqueuedIn(transaction)) void services.jobs.wake();
   return outcome;
@@ -170,6 +173,15 @@ async function recordFailedDelivery(
 /** A handler's failure on the event's own data, carried out of its transaction. */
 class HandlerFailed extends Error {
   override name = "HandlerFailed";
+}
+
+/**
+ * A handler's failure as the ledger treats it: the database or Stripe failing (and a request to
+ * ask Stripe first) passes through as it is; anything else is the event's own data.
+ */
+function judged(error: unknown): unknown {
+  if (isInfrastructureFailure(error) || error instanceof AskStripeFirst) return error;
+  return new HandlerFailed("the event's handler failed", { cause: error });
 }
 
 type Prepared = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -310,8 +322,7 @@ async function applyRecordedEvent(
       sendWithCommit,
     });
   } catch (error) {
-    if (isInfrastructureFailure(error) || error instanceof AskStripeFirst) throw error;
-    throw new HandlerFailed("the event's handler failed", { cause: error });
+    throw judged(error);
   }
   return "ok";
 }
