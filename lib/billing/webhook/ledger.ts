@@ -1,6 +1,7 @@
 /**
  * The ledger of Stripe events, `stripe_events`: every verified delivery is recorded once and
- * applied once — record, apply, mark — and an operator can replay what failed or read any row.
+ * applied once — recorded and applied in one transaction — and an operator can replay what failed
+ * or read any row.
  *
  * One transaction per delivery: the audit row is inserted, marked processed, with `ON CONFLICT
  * (event_id) DO NOTHING`, so a second delivery of the same event (even a concurrent one, which
