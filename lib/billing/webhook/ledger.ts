@@ -273,9 +273,9 @@ export async function recordDelivery(
 }
 
 /**
- * Mark a replayed event as applied (or as needing nothing), clearing its earlier error. Its own
- * statement runs after the customer's lock was taken, so it sees an erasure that committed
- * before: then the stored payload becomes the stand-in.
+ * Mark a replayed event as applied (or as needing nothing), clearing its earlier error. It runs
+ * after the customer's lock was taken, so it sees an erasure that committed before: then the
+ * stored payload becomes the stand-in.
  */
 async function markProcessed(tx: Tx, event: StripeEventEnvelope, at: Date): Promise<void> {
   const customer = customerOfEvent(event);
@@ -375,6 +375,7 @@ export async function replayStripeEvent(
   try {
     // The claim never declines: an event processed already is refused outright.
     outcome = (await applyOnce(services, event, {
+      serialise: (tx) => lockEventCustomer(tx, event),
       async claim(tx) {
         const [locked] = await tx<{ processedAt: Date | null }[]>`
           select processed_at from stripe_events where event_id = ${eventId} for update`;
