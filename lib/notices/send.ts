@@ -10,7 +10,7 @@ import type { Queryable, Tx } from "../db/client.ts";
 import { withTransaction } from "../db/client.ts";
 import { enqueue, type Job } from "../jobs/queue.ts";
 import type { JobServices } from "../jobs/runner.ts";
-import { findUserById, type User } from "../auth/users.ts";
+import type { User } from "../auth/users.ts";
 import { pastDueAccessEnds } from "../billing/entitlement.ts";
 import { findSubscription } from "../billing/subscriptions.ts";
 import { type NoticeData, type NoticeKind, renderNotice } from "./templates.ts";
@@ -56,8 +56,8 @@ export async function sendNotice(services: JobServices, job: Job): Promise<void>
     data: NoticeData[NoticeKind] | null;
   };
   const fields = { kind, user_id: userId, trigger };
-  if (await alreadySent(services.db, kind, trigger)) return;
-  const user = await findUserById(services.db, userId);
+  const { user, alreadySent } = await recipient(services.db, userId, kind, trigger);
+  if (alreadySent) return;
   if (!user) return services.log.info("notice.skipped", { ...fields, reason: "no such person" });
   if (user.deletedAt) {
     return services.log.info("notice.skipped", { ...fields, reason: "account deleted" });
@@ -73,9 +73,23 @@ export async function sendNotice(services: JobServices, job: Job): Promise<void>
   services.log.info("notice.sent", { ...fields, message_id: messageId });
 }
 
-async function alreadySent(db: Queryable, kind: string, trigger: string): Promise<boolean> {
-  const [row] = await db`select 1 from notices where kind = ${kind} and trigger = ${trigger}`;
-  return row !== undefined;
+/**
+ * The person a notice is for, and whether this notice was sent already (a job run again after
+ * sending): one read.
+ */
+async function recipient(
+  db: Queryable,
+  userId: number,
+  kind: string,
+  trigger: string,
+): Promise<{ user: User | null; alreadySent: boolean }> {
+  const [row] = await db<(Partial<User> & { noticeAlreadySent: boolean })[]>`
+    select users.*, exists (
+      select 1 from notices where kind = ${kind} and trigger = ${trigger}
+    ) as notice_already_sent
+    from (values (1)) as one left join users on users.id = ${userId}`;
+  const { noticeAlreadySent, ...user } = row;
+  return { user: user.id == null ? null : user as User, alreadySent: noticeAlreadySent };
 }
 
 /** What the notice says now, or null when it is no longer owed. */

@@ -17,6 +17,7 @@ import {
 import { createUser } from "../helpers/users.ts";
 import { withTransaction } from "../../lib/db/client.ts";
 import { grantCredit } from "../../lib/referrals/credits.ts";
+import { enqueueNotice } from "../../lib/notices/send.ts";
 
 const START = new Date("2027-03-01T09:00:00Z");
 const unix = (date: Date) => Math.floor(date.getTime() / 1000);
@@ -326,6 +327,41 @@ Deno.test("a mail server refusing the first attempts: the notice is retried and 
     const [done] = await app.db.sql`select attempts, done_at from jobs`;
     assert.equal(done.attempts, 3);
     assert.ok(done.doneAt);
+  } finally {
+    await app.close();
+    await smtp.close();
+  }
+});
+
+Deno.test("a notice already sent, or for nobody, is not sent: the job finishes without mail", async () => {
+  const clock = testClock(START);
+  const { app, smtp } = await noticesApp(clock.now);
+  try {
+    const user = await createUser(app.db.sql, { email: "once@example.com" });
+    const owed = (userId: number, trigger: string) =>
+      withTransaction(app.db.sql, (tx) =>
+        enqueueNotice(tx, {
+          kind: "cancellation_confirmed",
+          userId,
+          trigger,
+          data: { endsOn: null, trial: false },
+        }, clock.now()));
+    // Sent already: a runner that died after sending left its job to be run again.
+    await app.db.sql`
+      insert into notices (kind, user_id, trigger, to_address, sent_at, message_id)
+      values ('cancellation_confirmed', ${user.id}, 'sub_sent:cancelled', 'once@example.com',
+              ${clock.now()}, '<sent@test>')`;
+    await owed(user.id, "sub_sent:cancelled");
+    await owed(user.id + 1000, "sub_nobody:cancelled");
+    await app.jobs.wake();
+    assert.equal(smtp.messages.length, 0);
+    const skipped = app.logs.records("notice.skipped");
+    assert.deepEqual(skipped.map((r) => [r.trigger, r.reason]), [
+      ["sub_nobody:cancelled", "no such person"],
+    ]);
+    const jobs = await app.db.sql`select done_at from jobs`;
+    assert.equal(jobs.length, 2);
+    assert.ok(jobs.every((job) => job.doneAt), "both jobs are done");
   } finally {
     await app.close();
     await smtp.close();
