@@ -85,13 +85,16 @@ export async function claimDueJobs(
 }
 
 /**
- * Mark a claimed job done. Ignored when the lease lapsed and another runner took the job since
- * (its attempt count moved on): that runner settles it.
+ * Mark claimed jobs done, in one statement. A job whose lease lapsed and that another runner took
+ * since (its attempt count moved on) is left alone: that runner settles it.
  */
-export async function markDone(db: Queryable, job: Job, now: Date): Promise<void> {
+export async function markDone(db: Queryable, jobs: readonly Job[], now: Date): Promise<void> {
+  if (jobs.length === 0) return;
   await db`
     update jobs set done_at = ${now}, locked_until = null, last_error = null
-    where id = ${job.id} and attempts = ${job.attempts}`;
+    from unnest(${jobs.map((job) => job.id)}::bigint[], ${jobs.map((job) => job.attempts)}::int[])
+      as done(id, attempts)
+    where jobs.id = done.id and jobs.attempts = done.attempts`;
 }
 
 /** After a failed attempt: try again at `retryAt`, or — after the last attempt — fail for good. */

@@ -31,7 +31,7 @@ export class RunLater extends Error {
 /** How long a claimed job is a runner's before another may take it (a runner that died). */
 export const LEASE_SECONDS = 120;
 
-/** Jobs claimed at once: they run in turn, each while its lease holds. */
+/** Jobs claimed at once: they run in turn, each while its lease holds, and are marked together. */
 export const CLAIM_BATCH = 10;
 
 export interface JobRunner {
@@ -50,19 +50,26 @@ export function createJobRunner(
   let again = false;
   let timer: ReturnType<typeof setInterval> | undefined;
 
-  async function runOne(job: Job): Promise<void> {
+  const fieldsOf = (job: Job) => ({
+    job_id: job.id,
+    kind: job.kind,
+    key: job.key,
+    attempt: job.attempts,
+  });
+
+  /** Run a claimed job; true when its work is done (the caller marks it), else settled here. */
+  async function runOne(job: Job): Promise<boolean> {
     const handler = handlers[job.kind];
-    const fields = { job_id: job.id, kind: job.kind, key: job.key, attempt: job.attempts };
+    const fields = fieldsOf(job);
     try {
       if (!handler) throw new Error(`no handler for jobs of kind "${job.kind}"`);
       await handler(services, job);
-      await markDone(services.db, job, services.now());
-      services.log.info("job.done", fields);
+      return true;
     } catch (error) {
       if (error instanceof RunLater) {
         await runJobLater(services.db, job, error.at, error.message);
         services.log.info("job.later", { ...fields, reason: error.message, run_at: error.at });
-        return;
+        return false;
       }
       const now = services.now();
       const retryAt = new Date(now.getTime() + backoffSeconds(job.attempts) * 1000);
@@ -70,6 +77,23 @@ export function createJobRunner(
       const outcome = await markAttemptFailed(services.db, job, message, now, retryAt);
       if (outcome === "failed") services.log.error("job.failed", { ...fields, error });
       else services.log.warn("job.retry", { ...fields, error, retry_at: retryAt.toISOString() });
+      return false;
+    }
+  }
+
+  /** Run a claimed batch in turn, and mark the jobs whose work is done in one statement. */
+  async function runBatch(jobs: Job[]): Promise<void> {
+    const done: Job[] = [];
+    try {
+      for (const job of jobs) {
+        // Earlier jobs of the batch took so long that this one's lease lapsed: another runner
+        // may have it now, and the next claim takes it again if not.
+        if (job.lockedUntil! <= services.now()) continue;
+        if (await runOne(job)) done.push(job);
+      }
+    } finally {
+      await markDone(services.db, done, services.now());
+      for (const job of done) services.log.info("job.done", fieldsOf(job));
     }
   }
 
@@ -79,12 +103,7 @@ export function createJobRunner(
       for (;;) {
         const jobs = await claimDueJobs(services.db, services.now(), LEASE_SECONDS, CLAIM_BATCH);
         if (jobs.length === 0) break;
-        for (const job of jobs) {
-          // Earlier jobs of the batch took so long that this one's lease lapsed: another runner
-          // may have it now, and the next claim takes it again if not.
-          if (job.lockedUntil! <= services.now()) continue;
-          await runOne(job);
-        }
+        await runBatch(jobs);
       }
     } while (again);
   }
