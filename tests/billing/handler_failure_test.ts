@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createTestApp } from "../helpers/app.ts";
+import { createTestApp, type TestApp } from "../helpers/app.ts";
 import {
   deliver,
   deliverOk,
@@ -14,26 +14,49 @@ import { replayStripeEvent } from "../../lib/billing/webhook/ledger.ts";
 
 const env = { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET };
 
+/**
+ * Make `table` refuse `operation`, raising `message` with SQLSTATE `code`, so a handler fails at a
+ * statement the test chooses; the function returned mends it.
+ */
+async function refuse(
+  app: TestApp,
+  table: string,
+  operation: "insert" | "update",
+  code: string,
+  message: string,
+): Promise<() => Promise<void>> {
+  const name = `refuse_${operation}_${table}`;
+  await app.db.sql.unsafe(`
+    create function ${name}() returns trigger language plpgsql as
+      $$ begin raise exception '${message}' using errcode = '${code}'; end $$;
+    create trigger ${name} before ${operation} on ${table}
+      for each row execute function ${name}();`);
+  return async () => {
+    await app.db.sql.unsafe(`drop trigger ${name} on ${table}; drop function ${name}();`);
+  };
+}
+
 /** Make the ledger refuse inserts, so a conversion fails after it has already written. */
-const BREAK_LEDGER = `
-  create function refuse_grants() returns trigger language plpgsql as
-    $$ begin raise exception 'ledger is read-only for this test' using errcode = '%s'; end $$;
-  create trigger refuse_grants before insert on credit_grants
-    for each row execute function refuse_grants();`;
-const MEND_LEDGER = "drop trigger refuse_grants on credit_grants; drop function refuse_grants();";
+const breakLedger = (app: TestApp, code: string) =>
+  refuse(app, "credit_grants", "insert", code, "ledger is read-only for this test");
+
+/** A referrer, the friend they referred, and the friend's first payment (a new event each call). */
+async function referredBuyer(app: TestApp) {
+  const referrer = await createUser(app.db.sql);
+  const buyer = await createUser(app.db.sql, { referredBy: referrer });
+  const firstPayment = () =>
+    stripeEvent("invoice.paid", invoiceObject(buyer.stripeCustomerId!, 700, "subscription_create"));
+  return { referrer, buyer, firstPayment };
+}
 
 Deno.test("a handler failure rolls back, is recorded, and replay fixes it", async () => {
   const app = await createTestApp({ env });
   try {
-    const referrer = await createUser(app.db.sql);
-    const buyer = await createUser(app.db.sql, { referredBy: referrer });
+    const { referrer, buyer, firstPayment } = await referredBuyer(app);
     // 22023 (invalid parameter value) is a data error: the same event fails the same way again.
-    await app.db.sql.unsafe(BREAK_LEDGER.replace("%s", "22023"));
+    const mendLedger = await breakLedger(app, "22023");
 
-    const paid = stripeEvent(
-      "invoice.paid",
-      invoiceObject(buyer.stripeCustomerId!, 700, "subscription_create"),
-    );
+    const paid = firstPayment();
     assert.equal(await deliverOk(app, paid), "handler_error");
 
     // The referral row was stamped before the ledger refused: the rollback undid it.
@@ -55,7 +78,7 @@ Deno.test("a handler failure rolls back, is recorded, and replay fixes it", asyn
     const stillBroken = await runAdminCommand(services, ["replay", paid.id]);
     assert.deepEqual(stillBroken, { code: 1, lines: [`${paid.id}: handler_error`] });
 
-    await app.db.sql.unsafe(MEND_LEDGER);
+    await mendLedger();
     assert.deepEqual(await runAdminCommand(services, ["replay", paid.id]), {
       code: 0,
       lines: [`${paid.id}: ok`],
@@ -81,21 +104,17 @@ Deno.test("a handler failure rolls back, is recorded, and replay fixes it", asyn
 Deno.test("a database failure inside the handler answers 5xx and stores nothing, so Stripe retries", async () => {
   const app = await createTestApp({ env });
   try {
-    const referrer = await createUser(app.db.sql);
-    const buyer = await createUser(app.db.sql, { referredBy: referrer });
+    const { buyer, firstPayment } = await referredBuyer(app);
     // 40001 is a serialisation failure: transient, so Stripe must deliver again.
-    await app.db.sql.unsafe(BREAK_LEDGER.replace("%s", "40001"));
-    const paid = stripeEvent(
-      "invoice.paid",
-      invoiceObject(buyer.stripeCustomerId!, 700, "subscription_create"),
-    );
+    const mendLedger = await breakLedger(app, "40001");
+    const paid = firstPayment();
     const failed = await deliver(app, paid);
     assert.equal(failed.status, 500);
     assert.equal((await failed.json()).error, "internal_error");
     const [{ count }] = await app.db.sql`select count(*)::int from stripe_events`;
     assert.equal(count, 0, "no audit row: the retry is a first delivery");
 
-    await app.db.sql.unsafe(MEND_LEDGER);
+    await mendLedger();
     assert.equal(await deliverOk(app, paid), "ok");
     assert.ok((await reload(app.db.sql, buyer)).creditUntil);
   } finally {
@@ -106,22 +125,20 @@ Deno.test("a database failure inside the handler answers 5xx and stores nothing,
 Deno.test("a replay's final mark failing rolls back everything the replay did", async () => {
   const app = await createTestApp({ env });
   try {
-    const referrer = await createUser(app.db.sql);
-    const buyer = await createUser(app.db.sql, { referredBy: referrer });
-    await app.db.sql.unsafe(BREAK_LEDGER.replace("%s", "22023"));
-    const paid = stripeEvent(
-      "invoice.paid",
-      invoiceObject(buyer.stripeCustomerId!, 700, "subscription_create"),
-    );
+    const { buyer, firstPayment } = await referredBuyer(app);
+    const mendLedger = await breakLedger(app, "22023");
+    const paid = firstPayment();
     assert.equal(await deliverOk(app, paid), "handler_error");
-    await app.db.sql.unsafe(MEND_LEDGER);
+    await mendLedger();
     // The mark is the replay's last statement, sent with the COMMIT: failing, it turns that into
     // a rollback.
-    await app.db.sql.unsafe(`
-      create function refuse_marks() returns trigger language plpgsql as
-        $$ begin raise exception 'no marks for this test' using errcode = '40001'; end $$;
-      create trigger refuse_marks before update on stripe_events
-        for each row execute function refuse_marks();`);
+    const allowMarks = await refuse(
+      app,
+      "stripe_events",
+      "update",
+      "40001",
+      "no marks for this test",
+    );
     await assert.rejects(replayStripeEvent(app.services, paid.id), /no marks for this test/);
     const [counts] = await app.db.sql`
       select (select count(*)::int from credit_grants) as grants,
@@ -130,9 +147,7 @@ Deno.test("a replay's final mark failing rolls back everything the replay did", 
     assert.deepEqual(counts, { grants: 0, failedEvents: 1 }, "the replay's work was rolled back");
     assert.equal((await reload(app.db.sql, buyer)).creditUntil, null);
 
-    await app.db.sql.unsafe(
-      "drop trigger refuse_marks on stripe_events; drop function refuse_marks();",
-    );
+    await allowMarks();
     assert.equal(await replayStripeEvent(app.services, paid.id), "ok");
     assert.ok((await reload(app.db.sql, buyer)).creditUntil);
   } finally {
@@ -170,16 +185,10 @@ const RECORDED = [
 Deno.test("database failures of every class answer 5xx; only data errors are handler errors", async (t) => {
   const app = await createTestApp({ env });
   try {
-    const referrer = await createUser(app.db.sql);
-    const buyer = await createUser(app.db.sql, { referredBy: referrer });
-    const paid = () =>
-      stripeEvent(
-        "invoice.paid",
-        invoiceObject(buyer.stripeCustomerId!, 700, "subscription_create"),
-      );
+    const { firstPayment: paid } = await referredBuyer(app);
     for (const [sqlstate, what] of RETRIED) {
       await t.step(`${sqlstate} ${what} → 500, nothing stored`, async () => {
-        await app.db.sql.unsafe(BREAK_LEDGER.replace("%s", sqlstate));
+        const mendLedger = await breakLedger(app, sqlstate);
         try {
           const event = paid();
           const answer = await deliver(app, event);
@@ -188,13 +197,13 @@ Deno.test("database failures of every class answer 5xx; only data errors are han
           const rows = await app.db.sql`select 1 from stripe_events where event_id = ${event.id}`;
           assert.equal(rows.length, 0, "no audit row: the retry is a first delivery");
         } finally {
-          await app.db.sql.unsafe(MEND_LEDGER);
+          await mendLedger();
         }
       });
     }
     for (const [sqlstate, what] of RECORDED) {
       await t.step(`${sqlstate} ${what} → 200 handler_error, recorded`, async () => {
-        await app.db.sql.unsafe(BREAK_LEDGER.replace("%s", sqlstate));
+        const mendLedger = await breakLedger(app, sqlstate);
         try {
           const event = paid();
           assert.equal(await deliverOk(app, event), "handler_error");
@@ -203,7 +212,7 @@ Deno.test("database failures of every class answer 5xx; only data errors are han
           assert.equal(audit.processedAt, null);
           assert.match(audit.error, /ledger is read-only for this test/);
         } finally {
-          await app.db.sql.unsafe(MEND_LEDGER);
+          await mendLedger();
         }
       });
     }
@@ -248,15 +257,7 @@ Deno.test("statements sent with the COMMIT that fail roll the event back: 5xx fo
     );
     assert.equal(await deliverOk(app, created), "ok");
     const refuseUpdates = (code: string) =>
-      app.db.sql.unsafe(`
-        create function refuse_updates() returns trigger language plpgsql as
-          $$ begin raise exception 'no updates for this test' using errcode = '${code}'; end $$;
-        create trigger refuse_updates before update on subscriptions
-          for each row execute function refuse_updates();`);
-    const allowUpdates = () =>
-      app.db.sql.unsafe(
-        "drop trigger refuse_updates on subscriptions; drop function refuse_updates();",
-      );
+      refuse(app, "subscriptions", "update", code, "no updates for this test");
     const recorded = async () => {
       const [row] = await app.db.sql`
         select s.cancel_at_period_end, s.last_event_at,
@@ -276,7 +277,7 @@ Deno.test("statements sent with the COMMIT that fail roll the event back: 5xx fo
       );
 
     await t.step("a database failure: 5xx, nothing stored", async () => {
-      await refuseUpdates("40001");
+      const allowUpdates = await refuseUpdates("40001");
       const failed = await deliver(app, updated(1_800_000_100));
       assert.equal(failed.status, 500);
       await failed.body?.cancel();
@@ -285,7 +286,7 @@ Deno.test("statements sent with the COMMIT that fail roll the event back: 5xx fo
     });
 
     await t.step("a data error: 200, the event recorded as failed and nothing else", async () => {
-      await refuseUpdates("22023");
+      const allowUpdates = await refuseUpdates("22023");
       const event = updated(1_800_000_200);
       assert.equal(await deliverOk(app, event), "handler_error");
       const [audit] = await app.db.sql`
