@@ -55,6 +55,19 @@ export function customerOfEvent(event: StripeEventEnvelope): string | null {
 }
 
 /**
+ * Whether `customerId` is an erased person's, as one row with the column `yes`: a query, or a
+ * fragment for the statement that stores a delivery. Run after the customer's lock is held, in a
+ * statement of its own or a later one, it sees an erasure that committed while the lock was
+ * awaited.
+ */
+export function erasedCustomerCheck(tx: Tx, customerId: string | null) {
+  return tx<{ yes: boolean }[]>`
+    select exists (
+      select 1 from erased_stripe_customers where customer_id = ${customerId}
+    ) as yes`;
+}
+
+/**
  * What to store of a delivery: the raw body, or a stand-in when the event is about an erased
  * person's customer. Takes the customer's lock for the rest of the transaction.
  */
@@ -66,9 +79,8 @@ export async function payloadToStore(
   const customer = customerOfEvent(event);
   if (!customer) return { payload: rawBody, redacted: false };
   await lockStripeCustomers(tx, [customer]);
-  const [erased] = await tx`
-    select 1 from erased_stripe_customers where customer_id = ${customer}`;
-  return erased
+  const [erased] = await erasedCustomerCheck(tx, customer);
+  return erased.yes
     ? { payload: redactedPayload({ eventId: event.id, eventType: event.type }), redacted: true }
     : { payload: rawBody, redacted: false };
 }

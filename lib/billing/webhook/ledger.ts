@@ -29,6 +29,7 @@ import { enqueuedIn } from "../../jobs/queue.ts";
 import {
   customerLockKey,
   customerOfEvent,
+  erasedCustomerCheck,
   payloadToStore,
   redactedPayload,
 } from "../erased_customers.ts";
@@ -255,11 +256,7 @@ export async function recordDelivery(
   const truncated = rawBody.length > STORED_PAYLOAD_MAX_CHARS;
   const payload = truncated ? rawBody.slice(0, STORED_PAYLOAD_MAX_CHARS) : rawBody;
   const inserted = await tx`
-    with erased as (
-      select exists (
-        select 1 from erased_stripe_customers where customer_id = ${customer}
-      ) as yes
-    )
+    with erased as (${erasedCustomerCheck(tx, customer)})
     insert into stripe_events (event_id, event_type, received_at, processed_at, payload,
                                payload_truncated, payload_redacted_at)
     select ${event.id}, ${event.type}, ${receivedAt}, ${receivedAt},
@@ -281,11 +278,7 @@ async function markProcessed(tx: Tx, event: StripeEventEnvelope, at: Date): Prom
   const customer = customerOfEvent(event);
   const standIn = redactedPayload({ eventId: event.id, eventType: event.type });
   await tx`
-    with erased as (
-      select exists (
-        select 1 from erased_stripe_customers where customer_id = ${customer}
-      ) as yes
-    )
+    with erased as (${erasedCustomerCheck(tx, customer)})
     update stripe_events set processed_at = ${at}, error = null,
       payload = case when erased.yes then ${standIn} else payload end,
       payload_truncated = payload_truncated and not erased.yes,
