@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { launchBrowser, openPage, screenshot, signInBrowser } from "../helpers/browser.ts";
-import { pressButton } from "../helpers/stripe.ts";
+import { subscribe } from "../helpers/subscribers.ts";
 import { findUserByEmail } from "../../lib/auth/users.ts";
 
 Deno.test("download my data, then delete my account, in Chromium", async (t) => {
@@ -19,13 +19,7 @@ Deno.test("download my data, then delete my account, in Chromium", async (t) => 
   try {
     const email = "browser-data@example.com";
     const cookie = await signInBrowser(app, context, email);
-    const started = await app.fetch("/api/stripe/checkout", {
-      method: "POST",
-      headers: { cookie, origin: base, "content-type": "application/json" },
-      body: JSON.stringify({ cadence: "monthly", reg36Waiver: true }),
-    });
-    await pressButton((await started.json()).url, "Pay");
-    await app.sim!.settled();
+    await subscribe(app, { email, cookie, origin: base }, "monthly");
 
     await t.step("settings offers both, and the download is a JSON file", async () => {
       await page.goto(`${base}/settings`);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { launchBrowser, openPage, screenshot, signInBrowser } from "../helpers/browser.ts";
-import { pressButton } from "../helpers/stripe.ts";
+import { subscribe } from "../helpers/subscribers.ts";
 
 const DAY = 86_400_000;
 
@@ -18,20 +18,8 @@ Deno.test("payment warning, cancel and resume, and the upgrade preview, in Chrom
   const { page, problems } = await openPage(context);
   try {
     const email = "browser-life@example.com";
-    const subscribeMonthly = async () => {
-      const cookie = await signInBrowser(app, context, email);
-      const started = await app.fetch("/api/stripe/checkout", {
-        method: "POST",
-        headers: { cookie, origin: base, "content-type": "application/json" },
-        body: JSON.stringify({ cadence: "monthly", reg36Waiver: true }),
-      });
-      await pressButton((await started.json()).url, "Pay");
-      await app.sim!.settled();
-      const [row] = await app.db
-        .sql`select stripe_subscription_id from users where email = ${email}`;
-      return row.stripeSubscriptionId as string;
-    };
-    const subscription = await subscribeMonthly();
+    const cookie = await signInBrowser(app, context, email);
+    const subscription = (await subscribe(app, { email, cookie, origin: base }, "monthly")).id;
 
     await t.step(
       "a failed payment: the warning on every page, and its button opens the card form",

@@ -16,6 +16,8 @@ export const DAY = 86_400_000;
 export interface Reader {
   email: string;
   cookie: string;
+  /** The site the requests come from, when the app is served somewhere other than the default. */
+  origin?: string;
 }
 
 export async function reader(app: TestApp, email: string): Promise<Reader> {
@@ -34,7 +36,7 @@ export async function access(app: TestApp, who: Reader): Promise<boolean> {
 export async function checkout(app: TestApp, who: Reader, cadence: "monthly" | "annual") {
   const response = await app.fetch("/api/stripe/checkout", {
     method: "POST",
-    headers: sessionHeaders(who.cookie),
+    headers: sessionHeaders(who.cookie, who.origin),
     body: JSON.stringify({ cadence, reg36Waiver: cadence === "monthly" }),
   });
   return { status: response.status, body: await response.json() };
