@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { continueSignIn, cookieFrom, lastSignInLink, signIn } from "../helpers/auth.ts";
+import { referralsOf } from "../helpers/users.ts";
 
 /** Ask for a link from a browser holding `cookie`; the link and that browser's cookies after. */
 async function askForLink(app: TestApp, email: string, cookie = "") {
@@ -119,10 +120,6 @@ Deno.test("continuing as someone else ends the session the browser had", async (
 
 Deno.test("a referral planted in an unsolicited link records nothing unless accepted", async () => {
   const app = await createTestApp();
-  const referralsOf = async (email: string) =>
-    (await app.db.sql`
-      select r.id from referrals r join users u on u.id = r.referred_user_id
-      where u.email = ${email}`).length;
   try {
     await signIn(app, "planter@example.com");
     const [{ referralCode }] = await app.db
@@ -139,7 +136,7 @@ Deno.test("a referral planted in an unsolicited link records nothing unless acce
     assert.equal(props.auto, false);
     const continued = await continueSignIn(app, planted.link);
     assert.equal(continued.status, 303);
-    assert.equal(await referralsOf("stranger@example.com"), 0);
+    assert.equal(await referralsOf(app.db.sql, "stranger@example.com"), 0);
 
     // The referral cookie in the stranger's own later visit changes nothing either.
     const again = await askForLink(app, "stranger@example.com");
@@ -148,7 +145,7 @@ Deno.test("a referral planted in an unsolicited link records nothing unless acce
       acceptInvitation: true,
     });
     assert.equal(
-      await referralsOf("stranger@example.com"),
+      await referralsOf(app.db.sql, "stranger@example.com"),
       0,
       "existing accounts are not referred",
     );
@@ -163,7 +160,7 @@ Deno.test("a referral planted in an unsolicited link records nothing unless acce
     );
     assert.deepEqual(ownProps, { ...ownProps, invited: true, acceptInvitation: true, auto: true });
     await continueSignIn(app, own.link, { cookie: own.browser, acceptInvitation: true });
-    assert.equal(await referralsOf("friend@example.com"), 1);
+    assert.equal(await referralsOf(app.db.sql, "friend@example.com"), 1);
   } finally {
     await app.close();
   }

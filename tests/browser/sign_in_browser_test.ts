@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { lastSignInLink } from "../helpers/auth.ts";
+import { referralsOf } from "../helpers/users.ts";
 import { launchBrowser, openPage, screenshot } from "../helpers/browser.ts";
 
 Deno.test("the continue page, in the asking browser and in another one, in Chromium", async (t) => {
@@ -27,10 +28,11 @@ Deno.test("the continue page, in the asking browser and in another one, in Chrom
       await asking.page.getByRole("heading", { name: "Check your email" }).waitFor();
       await asking.page.goto(lastSignInLink(app, "new@example.com"));
       await asking.page.getByText("Signed in as new@example.com").waitFor();
-      const [referral] = await app.db.sql`
-        select r.id from referrals r join users u on u.id = r.referred_user_id
-        where u.email = 'new@example.com'`;
-      assert.ok(referral, "the invitation the person followed themselves counts");
+      assert.equal(
+        await referralsOf(app.db.sql, "new@example.com"),
+        1,
+        "the invitation the person followed themselves counts",
+      );
     });
 
     await t.step("opened in another browser, it waits for the person", async () => {
@@ -55,10 +57,11 @@ Deno.test("the continue page, in the asking browser and in another one, in Chrom
       await invitation.check();
       await elsewhere.page.getByRole("button", { name: "Continue signing in" }).click();
       await elsewhere.page.getByText("Signed in as phone@example.com").waitFor();
-      const [referral] = await app.db.sql`
-        select r.id from referrals r join users u on u.id = r.referred_user_id
-        where u.email = 'phone@example.com'`;
-      assert.ok(referral, "accepted by the person, it counts");
+      assert.equal(
+        await referralsOf(app.db.sql, "phone@example.com"),
+        1,
+        "accepted by the person, it counts",
+      );
     });
 
     await t.step("a link for another account says whose it is before switching", async () => {

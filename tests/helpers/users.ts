@@ -29,3 +29,11 @@ export async function reload(db: Sql, user: { id: number }): Promise<User> {
   const [row] = await db<User[]>`select * from users where id = ${user.id}`;
   return row;
 }
+
+/** How many referrals name the person with `email` as the friend who was referred. */
+export async function referralsOf(db: Sql, email: string): Promise<number> {
+  const [{ count }] = await db<{ count: number }[]>`
+    select count(*)::int as count from referrals r join users u on u.id = r.referred_user_id
+    where u.email = ${email}`;
+  return count;
+}
