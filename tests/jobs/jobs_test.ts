@@ -96,7 +96,13 @@ Deno.test("a change that rolls back leaves no job and sends nothing", async () =
   }
 });
 
-Deno.test("a job whose runner died is taken again once its lease lapses", async () => {
+/**
+ * A runner on a fresh database, on a test clock, for jobs of kind "note": it records each key it
+ * runs, and calls `during` while the job runs.
+ */
+async function noteRunner(
+  during: (key: string, clock: ReturnType<typeof testClock>) => void = () => {},
+) {
   const clock = testClock(START);
   const db = await createTestDatabase();
   const ran: string[] = [];
@@ -104,9 +110,15 @@ Deno.test("a job whose runner died is taken again once its lease lapses", async 
   const runner = createJobRunner(services, {
     note: (_services, job) => {
       ran.push(job.key);
+      during(job.key, clock);
       return Promise.resolve();
     },
   });
+  return { clock, db, ran, runner };
+}
+
+Deno.test("a job whose runner died is taken again once its lease lapses", async () => {
+  const { clock, db, ran, runner } = await noteRunner();
   try {
     await withTransaction(db.sql, (tx) => enqueue(tx, { kind: "note", key: "k1" }, clock.now()));
     // A runner claims it, then its process dies: nothing settles the job.
@@ -127,17 +139,9 @@ Deno.test("a job whose runner died is taken again once its lease lapses", async 
 });
 
 Deno.test("jobs claimed together run in due order; one whose lease lapsed meanwhile is left to the next claim", async () => {
-  const clock = testClock(START);
-  const db = await createTestDatabase();
-  const ran: string[] = [];
-  const services = await testServices(db, { now: clock.now });
-  const runner = createJobRunner(services, {
-    note: (_services, job) => {
-      ran.push(job.key);
-      // The third job of the first batch outlasts the batch's leases.
-      if (job.key === "k02") clock.advance(LEASE_SECONDS * 1000 + 1000);
-      return Promise.resolve();
-    },
+  const { clock, db, ran, runner } = await noteRunner((key, clock) => {
+    // The third job of the first batch outlasts the batch's leases.
+    if (key === "k02") clock.advance(LEASE_SECONDS * 1000 + 1000);
   });
   try {
     const keys = Array.from(
