@@ -27,6 +27,8 @@ import type { StripeEventEnvelope } from "../verify.ts";
 
 interface Prepared {
   snapshot: SubscriptionSnapshot;
+  /** The Stripe customer the event names. */
+  customer: string;
   /** Stripe's current view, rather than the event's. */
   fromStripe: boolean;
 }
@@ -38,17 +40,12 @@ export function subscriptionChange(change: SubscriptionChange): EventHandler<Pre
   return {
     prepare: (event, services, { fresh }) => settledSnapshot(event, services, change, fresh),
     // The read runs after the lock is held (statements run in order), so it is current.
-    lock: (tx, event, { snapshot }) =>
-      Promise.all([
-        lockPerson(tx, { customerId: SubscriptionObject.parse(event.data.object).customer }),
-        findSubscription(tx, snapshot.id),
-      ]),
+    lock: (tx, _event, { snapshot, customer }) =>
+      Promise.all([lockPerson(tx, { customerId: customer }), findSubscription(tx, snapshot.id)]),
     async apply(ctx) {
       const { snapshot, fromStripe } = ctx.prepared;
       const [user, before] = ctx.locked;
-      if (!user) {
-        return personNotFound(ctx, SubscriptionObject.parse(ctx.event.data.object).customer);
-      }
+      if (!user) return personNotFound(ctx, ctx.prepared.customer);
       const eventCreatedAt = new Date(ctx.event.created * 1000);
       // The state recorded came from an update of the same second (checked under the lock), which
       // cannot be ordered against this one: only Stripe can say which is current.
@@ -112,11 +109,13 @@ async function settledSnapshot(
   fresh: boolean,
 ): Promise<Prepared> {
   const subscription = SubscriptionObject.parse(event.data.object);
+  const { customer } = subscription;
   if (change === "updated" && services.stripe && fresh) {
     const current = await services.stripe!.subscriptions.retrieve(subscription.id);
-    return { snapshot: snapshotOf(SubscriptionObject.parse(current), change), fromStripe: true };
+    const snapshot = snapshotOf(SubscriptionObject.parse(current), change);
+    return { snapshot, customer, fromStripe: true };
   }
-  return { snapshot: snapshotOf(subscription, change), fromStripe: false };
+  return { snapshot: snapshotOf(subscription, change), customer, fromStripe: false };
 }
 
 export function snapshotOf(
