@@ -6,21 +6,21 @@
 import type { Services } from "../services.ts";
 import type { User } from "../auth/users.ts";
 import { type Cadence, cadenceOf } from "../billing/plans.ts";
-import { liveSubscriptionOf } from "../billing/manage.ts";
-import { hasHadSubscription } from "../billing/subscriptions.ts";
+import { liveSubscriptionRead } from "../billing/manage.ts";
+import { hadSubscriptionRead, type RecordedSubscription } from "../billing/subscriptions.ts";
 import { creditDaysLeft } from "../referrals/credits.ts";
 import { hasPaidAccess, pastDueAccessEnds } from "../billing/entitlement.ts";
 import {
-  creditHistory,
+  creditHistoryRead,
   type CreditLine,
   type ReferralStats,
-  referralStats,
+  referralStatsRead,
   type RewardAllowance,
-  rewardAllowance,
+  rewardAllowanceRead,
 } from "../referrals/stats.ts";
-import { pendingChargeMove } from "../billing/next_charge.ts";
+import { pendingChargeMoveRead } from "../billing/next_charge.ts";
 import { wholeDaysUntil } from "../time.ts";
-import { readTogether } from "../db/client.ts";
+import { known, readAtOnce } from "../db/reads.ts";
 
 export interface Money {
   amount: number;
@@ -73,18 +73,19 @@ export async function accountOverview(
   now: Date,
 ): Promise<AccountOverview> {
   const { config } = services;
-  // The reads are independent: sent together, they cost two round trips instead of one each.
-  const [subscription, moved, hadSubscription, referrals, allowance, credits] = await readTogether(
+  // One statement for all of it: one round trip, and one snapshot of the person's account.
+  const [subscription, moved, hadSubscription, referrals, allowance, credits] = await readAtOnce(
     services.db,
-    (tx) =>
-      Promise.all([
-        liveSubscriptionOf(tx, user),
-        user.stripeSubscriptionId ? pendingChargeMove(tx, user.stripeSubscriptionId, now) : null,
-        hasHadSubscription(tx, user.id),
-        referralStats(tx, user.id, now),
-        rewardAllowance(tx, user.id, now, config.referralRewardsPerYear),
-        creditHistory(tx, user.id),
-      ]),
+    [
+      liveSubscriptionRead(user),
+      user.stripeSubscriptionId
+        ? pendingChargeMoveRead(user.stripeSubscriptionId, now)
+        : known(null),
+      hadSubscriptionRead(user.id),
+      referralStatsRead(user.id, now),
+      rewardAllowanceRead(user.id, now, config.referralRewardsPerYear),
+      creditHistoryRead(user.id),
+    ],
   );
   const plan: PlanView = subscription
     ? planOf(services.config, user, subscription, moved, now)
@@ -110,12 +111,10 @@ export async function accountOverview(
   };
 }
 
-type Subscription = NonNullable<Awaited<ReturnType<typeof liveSubscriptionOf>>>;
-
 function planOf(
   config: Services["config"],
   user: User,
-  subscription: Subscription,
+  subscription: RecordedSubscription,
   moved: { due: Date; days: number } | null,
   now: Date,
 ): PlanView {

@@ -10,19 +10,26 @@ import type { User } from "../auth/users.ts";
 import type { Queryable } from "../db/client.ts";
 import { DomainError } from "../domain_error.ts";
 import { priceFor } from "./plans.ts";
-import { findSubscription, type RecordedSubscription } from "./subscriptions.ts";
+import { type RecordedSubscription, subscriptionRead } from "./subscriptions.ts";
+import { known, mapRead, type Read, readOne } from "../db/reads.ts";
 import { callStripe, requireStripe } from "./stripe_calls.ts";
 
 type ManageServices = Pick<Services, "config" | "db" | "stripe" | "log" | "now">;
 
 /** The person's current subscription, if it has not ended. */
+export function liveSubscriptionRead(user: User): Read<RecordedSubscription | null> {
+  if (!user.stripeSubscriptionId) return known(null);
+  return mapRead(
+    subscriptionRead(user.stripeSubscriptionId),
+    (subscription) => subscription?.endedAt === null ? subscription : null,
+  );
+}
+
 export async function liveSubscriptionOf(
   db: Queryable,
   user: User,
 ): Promise<RecordedSubscription | null> {
-  if (!user.stripeSubscriptionId) return null;
-  const subscription = await findSubscription(db, user.stripeSubscriptionId);
-  return subscription?.endedAt === null ? subscription : null;
+  return await readOne(db, liveSubscriptionRead(user));
 }
 
 /** Cancel at the end of the current period (or trial), or undo that. */

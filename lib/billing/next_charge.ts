@@ -14,6 +14,7 @@
 import type Stripe from "stripe";
 import type { Queryable, Tx } from "../db/client.ts";
 import { withTransaction } from "../db/client.ts";
+import { mapRead, type Read, readOne, rowFromJson } from "../db/reads.ts";
 import type { User } from "../auth/users.ts";
 import type { Job } from "../jobs/queue.ts";
 import { enqueue } from "../jobs/queue.ts";
@@ -216,22 +217,35 @@ interface Chain {
   anyUndone: boolean;
 }
 
-async function latestChain(db: Queryable, subscriptionId: string): Promise<Chain | null> {
-  const [row] = await db<{ base: Date; days: number; moves: number; undone: number }[]>`
-    select base,
-           coalesce(sum(days) filter (where undone_at is null), 0)::int as days,
-           count(*)::int as moves,
-           count(undone_at)::int as undone
-    from charge_moves where subscription_id = ${subscriptionId}
-    group by base order by base desc limit 1`;
-  if (!row) return null;
+function chainRead(subscriptionId: string): Read<Chain | null> {
   return {
-    base: row.base,
-    version: `${seconds(row.base)}-${row.moves}-${row.undone}`,
-    due: new Date(row.base.getTime() + row.days * DAY_MS),
-    days: row.days,
-    anyUndone: row.undone > 0,
+    query: (db) =>
+      db`select to_json(c) from (
+           select base,
+                  coalesce(sum(days) filter (where undone_at is null), 0)::int as days,
+                  count(*)::int as moves,
+                  count(undone_at)::int as undone
+           from charge_moves where subscription_id = ${subscriptionId}
+           group by base order by base desc limit 1) c`,
+    parse: (value) => {
+      if (value === null) return null;
+      const row = rowFromJson<{ base: Date; days: number; moves: number; undone: number }>(
+        value,
+        ["base"],
+      );
+      return {
+        base: row.base,
+        version: `${seconds(row.base)}-${row.moves}-${row.undone}`,
+        due: new Date(row.base.getTime() + row.days * DAY_MS),
+        days: row.days,
+        anyUndone: row.undone > 0,
+      };
+    },
   };
+}
+
+async function latestChain(db: Queryable, subscriptionId: string): Promise<Chain | null> {
+  return await readOne(db, chainRead(subscriptionId));
 }
 
 async function chainDue(db: Queryable, subscriptionId: string, base: Date): Promise<Date> {
@@ -246,14 +260,14 @@ async function chainDue(db: Queryable, subscriptionId: string, base: Date): Prom
  * settings says. `days` may be 0 when every move was undone: Stripe still shows a "trial" to the
  * original date, which is the person's renewal, not a free trial.
  */
-export async function pendingChargeMove(
-  db: Queryable,
+export function pendingChargeMoveRead(
   subscriptionId: string,
   now: Date,
-): Promise<{ due: Date; days: number } | null> {
-  const chain = await latestChain(db, subscriptionId);
-  if (!chain || chain.due <= now) return null;
-  return { due: chain.due, days: chain.days };
+): Read<{ due: Date; days: number } | null> {
+  return mapRead(
+    chainRead(subscriptionId),
+    (chain) => !chain || chain.due <= now ? null : { due: chain.due, days: chain.days },
+  );
 }
 
 /** Whether the subscription's charge at `at` is where credit moved it (rather than a trial's end). */

@@ -15,6 +15,7 @@
  * the delivery interleaving.
  */
 import type { Queryable, Tx } from "../db/client.ts";
+import { type Read, readOne, rowFromJson } from "../db/reads.ts";
 
 export interface SubscriptionSnapshot {
   id: string;
@@ -108,13 +109,31 @@ export interface RecordedSubscription {
   duplicateRefundedAmount: number | null;
 }
 
+/** Its timestamps, which a row read as json carries as text. */
+const SUBSCRIPTION_DATES = [
+  "startedAt",
+  "trialEndAt",
+  "currentPeriodEnd",
+  "pastDueSince",
+  "lastEventAt",
+  "endedAt",
+  "duplicateResolvedAt",
+] as const satisfies readonly (keyof RecordedSubscription)[];
+
+export function subscriptionRead(subscriptionId: string): Read<RecordedSubscription | null> {
+  return {
+    query: (db) =>
+      db`select to_json(s) from subscriptions s where stripe_subscription_id = ${subscriptionId}`,
+    parse: (row) =>
+      row === null ? null : rowFromJson<RecordedSubscription>(row, SUBSCRIPTION_DATES),
+  };
+}
+
 export async function findSubscription(
   db: Queryable,
   subscriptionId: string,
 ): Promise<RecordedSubscription | null> {
-  const [row] = await db<RecordedSubscription[]>`
-    select * from subscriptions where stripe_subscription_id = ${subscriptionId}`;
-  return row ?? null;
+  return await readOne(db, subscriptionRead(subscriptionId));
 }
 
 /** Every subscription the person has had, the oldest first (by Stripe's `created`). */
@@ -128,9 +147,15 @@ export async function subscriptionsOf(
 }
 
 /** Whether the person has ever had a subscription (so their free trial is used). */
+export function hadSubscriptionRead(userId: number): Read<boolean> {
+  return {
+    query: (db) => db`select exists (select 1 from subscriptions where user_id = ${userId})`,
+    parse: (had) => had as boolean,
+  };
+}
+
 export async function hasHadSubscription(db: Queryable, userId: number): Promise<boolean> {
-  const [row] = await db`select 1 from subscriptions where user_id = ${userId} limit 1`;
-  return row !== undefined;
+  return await readOne(db, hadSubscriptionRead(userId));
 }
 
 /**

@@ -69,24 +69,6 @@ export function withTransaction<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promis
   return transaction;
 }
 
-/**
- * Independent reads, sent together in one transaction whose COMMIT goes with them: two round
- * trips (the BEGIN, then the reads and the COMMIT) however many reads. `reads` must send every
- * query before it first awaits — a query made later would come after the COMMIT, so it is
- * refused instead.
- */
-export async function readTogether<T>(sql: Sql, reads: (tx: Tx) => Promise<T>): Promise<T> {
-  let result: Promise<T> | undefined;
-  await withTransaction(sql, (tx) => {
-    let sealed = false;
-    result = reads(refusingAfterEnd(tx, () => sealed, "a read sent after the others"));
-    sealed = true;
-    result.catch(() => {});
-    return Promise.resolve();
-  });
-  return await result!;
-}
-
 /*
  * When the connection under a transaction dies, postgres.js (3.4.9) rejects the transaction by
  * itself, but any query still sent on it — the ROLLBACK it sends when the callback fails too, or
@@ -109,11 +91,11 @@ async function unlessConnectionLost<T>(work: Promise<T>): Promise<T> {
 }
 
 /** `tx`, except that a query made after the transaction ended fails instead of being sent. */
-function refusingAfterEnd(tx: Tx, ended: () => boolean, what = "a query"): Tx {
+function refusingAfterEnd(tx: Tx, ended: () => boolean): Tx {
   const guarded = new Proxy(tx, {
     apply(target, self, args) {
       if (ended()) {
-        throw Object.assign(new Error(`${what}: the transaction has already ended`), {
+        throw Object.assign(new Error("the transaction has already ended"), {
           code: "CONNECTION_CLOSED",
         });
       }
