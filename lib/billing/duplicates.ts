@@ -10,11 +10,12 @@ import type { Logger } from "../log.ts";
 import { enqueue, type Job } from "../jobs/queue.ts";
 import type { JobServices } from "../jobs/runner.ts";
 import { requireStripe } from "./stripe_calls.ts";
+import { readAtOnce } from "../db/reads.ts";
 import {
-  findSubscription,
   markDuplicate,
   markDuplicateResolved,
   type RecordedSubscription,
+  subscriptionRead,
   subscriptionsOf,
   unmarkDuplicate,
 } from "./subscriptions.ts";
@@ -74,9 +75,10 @@ export async function resolveDuplicates(
  */
 export async function cancelDuplicateSubscription(services: JobServices, job: Job): Promise<void> {
   const subscriptionId = String(job.payload.subscriptionId);
-  const [duplicate, kept] = await Promise.all([
-    findSubscription(services.db, subscriptionId),
-    findSubscription(services.db, String(job.payload.keptId)),
+  // One statement: both as of the same moment.
+  const [duplicate, kept] = await readAtOnce(services.db, [
+    subscriptionRead(subscriptionId),
+    subscriptionRead(String(job.payload.keptId)),
   ]);
   if (kept?.endedAt && duplicate && !duplicate.endedAt) {
     await unmarkDuplicate(services.db, subscriptionId);
