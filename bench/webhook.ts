@@ -182,9 +182,9 @@ function newRuns() {
 
 /**
  * What the webhook does for a verified `customer.subscription.updated` of a known user, minus
- * HTTP and the signature check: the ledger's own `processStripeEvent` (its look before the
- * transaction, then audit row, savepoint, user lock, subscription upsert, the person's
- * projection, processed mark, commit), on the test app's pool.
+ * HTTP and the signature check: the ledger's own `processStripeEvent` (the customer's lock, the
+ * person's lock with the subscription as recorded and the audit row; then the upsert and the
+ * person's projection with the commit), on the test app's pool.
  */
 async function applyInProcess(app: TestApp, delivery: Delivery): Promise<void> {
   const services = { ...app.services, log: QUIET };

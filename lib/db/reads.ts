@@ -5,8 +5,9 @@
  *
  * Each read is a subquery yielding one value, which arrives as json carries it (a row made
  * `to_json` as an object, a list made `json_agg` as an array, timestamps as ISO text), and the
- * function that turns that into what its module returns. The module that owns the table owns its read; `readAtOnce` only puts reads side by
- * side, and `readOne` runs one alone, so a read's SQL is written once wherever it is used.
+ * function that turns that into what its module returns. The module that owns the table owns its
+ * read; `readAtOnce` only puts reads side by side, and `readOne` runs one alone, so a read's SQL is
+ * written once wherever it is used.
  */
 import postgres from "postgres";
 import type { Queryable } from "./client.ts";
@@ -35,6 +36,7 @@ export async function readAtOnce<const R extends readonly Read<unknown>[]>(
   return reads.map((read, i) => read.parse(answers[i])) as Answers<R>;
 }
 
+/** One read alone: one statement. */
 export async function readOne<T>(db: Queryable, read: Read<T>): Promise<T> {
   const [answer] = await readAtOnce(db, [read]);
   return answer;
@@ -45,7 +47,7 @@ export function mapRead<T, U>(read: Read<T>, f: (answer: T) => U): Read<U> {
   return { query: read.query, parse: (value) => f(read.parse(value)) };
 }
 
-/** A read whose answer is known without asking: it costs the statement nothing. */
+/** A read whose answer is known without asking: its place in the statement is a constant. */
 export function known<T>(answer: T): Read<T> {
   return { query: (db) => db`select null::json`, parse: () => answer };
 }
@@ -59,11 +61,7 @@ export function rowFromJson<T>(value: unknown, dates: readonly (keyof T & string
   for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
     row[postgres.toCamel(key)] = field;
   }
-  for (const key of dates) row[key] = dateFromJson(row[key] as string | null);
+  // ISO text with its offset, as `to_json` writes a timestamptz.
+  for (const key of dates) row[key] = row[key] === null ? null : new Date(row[key] as string);
   return row as T;
-}
-
-/** A timestamp from a json value: ISO text with its offset, or null. */
-export function dateFromJson(value: string | null): Date | null {
-  return value === null ? null : new Date(value);
 }

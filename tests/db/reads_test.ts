@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { connect } from "../../lib/db/client.ts";
 import { known, mapRead, type Read, readAtOnce, readOne } from "../../lib/db/reads.ts";
-import { subscriptionRead } from "../../lib/billing/subscriptions.ts";
+import { findSubscription, subscriptionRead } from "../../lib/billing/subscriptions.ts";
 import { createTestDatabase } from "../helpers/db.ts";
 
 const clock: Read<Date> = {
@@ -60,7 +60,7 @@ Deno.test("reads at once: one statement, one snapshot, each read parsed its own 
   }
 });
 
-Deno.test("a subscription read as json is the row the driver reads", async () => {
+Deno.test("a subscription read as json is the row findSubscription reads", async () => {
   const db = await createTestDatabase();
   try {
     const [{ id }] = await db.sql`
