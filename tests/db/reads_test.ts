@@ -75,8 +75,7 @@ Deno.test("a subscription read as json is the row findSubscription reads", async
               '2026-01-09T00:00:00Z', '2026-02-02T03:04:05Z', true, 'price_annual', 4900,
               'gbp', '2026-02-03T00:00:00Z', '2026-02-03T01:02:03.5Z', '2026-03-01T00:00:00Z',
               'sub_other', '2026-03-02T00:00:00Z', 4900)`;
-    const [row] = await db
-      .sql`select * from subscriptions where stripe_subscription_id = 'sub_row'`;
+    const row = (await findSubscription(db.sql, "sub_row"))!;
     const read = await readOne(db.sql, subscriptionRead("sub_row"));
     assert.deepEqual(read, { ...row });
     for (const [key, value] of Object.entries(row)) {
