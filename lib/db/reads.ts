@@ -13,9 +13,12 @@ import postgres from "postgres";
 import type { Queryable } from "./client.ts";
 
 export interface Read<T> {
-  /** The subquery: one row of one column (or none, read as null). */
-  query: (db: Queryable) => postgres.Fragment;
-  /** That value, parsed, as the module's type. */
+  /**
+   * The subquery: one row of one column (or none, read as null). Absent when the answer is
+   * known without asking (`known`).
+   */
+  query?: (db: Queryable) => postgres.Fragment;
+  /** That value, parsed, as the module's type (`undefined` for a read without a query). */
   parse: (value: unknown) => T;
 }
 
@@ -23,20 +26,31 @@ type Answers<R extends readonly Read<unknown>[]> = {
   [K in keyof R]: R[K] extends Read<infer T> ? T : never;
 };
 
-/** The reads as one statement, answered in their order. */
+/**
+ * The reads as one statement, answered in their order. Reads known without asking are left out
+ * of it, and when every read is, nothing is sent.
+ */
 export async function readAtOnce<const R extends readonly Read<unknown>[]>(
   db: Queryable,
   reads: R,
 ): Promise<Answers<R>> {
-  const values = reads.map((read, i) =>
-    i === 0 ? db`(${read.query(db)})` : db`, (${read.query(db)})`
-  );
-  const [{ answers }] = await db<{ answers: unknown[] }[]>`
-    select json_build_array(${values}) as answers`;
-  return reads.map((read, i) => read.parse(answers[i])) as Answers<R>;
+  const asked = reads.flatMap((read) => read.query ? [read.query] : []);
+  const answers = asked.length === 0 ? [] : await answersOf(db, asked);
+  let next = 0;
+  return reads.map((read) => read.parse(read.query ? answers[next++] : undefined)) as Answers<R>;
 }
 
-/** One read alone: one statement. */
+async function answersOf(
+  db: Queryable,
+  subqueries: ((db: Queryable) => postgres.Fragment)[],
+): Promise<unknown[]> {
+  const values = subqueries.map((query, i) => i === 0 ? db`(${query(db)})` : db`, (${query(db)})`);
+  const [{ answers }] = await db<{ answers: unknown[] }[]>`
+    select json_build_array(${values}) as answers`;
+  return answers;
+}
+
+/** One read alone: one statement (none for a known answer). */
 export async function readOne<T>(db: Queryable, read: Read<T>): Promise<T> {
   const [answer] = await readAtOnce(db, [read]);
   return answer;
@@ -47,9 +61,9 @@ export function mapRead<T, U>(read: Read<T>, f: (answer: T) => U): Read<U> {
   return { query: read.query, parse: (value) => f(read.parse(value)) };
 }
 
-/** A read whose answer is known without asking: its place in the statement is a constant. */
+/** A read whose answer is known without asking: it adds nothing to the statement. */
 export function known<T>(answer: T): Read<T> {
-  return { query: (db) => db`select null::json`, parse: () => answer };
+  return { parse: () => answer };
 }
 
 /**

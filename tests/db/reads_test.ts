@@ -40,6 +40,17 @@ Deno.test("reads at once: one statement, one snapshot, each read parsed its own 
       assert.equal(nothing, "asked nobody");
     });
 
+    await t.step("answers known without asking send nothing", async () => {
+      sent.length = 0;
+      const [nothing, doubled] = await readAtOnce(sql, [
+        known(null),
+        mapRead(known(2), (n) => n * 2),
+      ]);
+      assert.equal(nothing, null);
+      assert.equal(doubled, 4);
+      assert.equal(sent.length, 0, `nothing sent, not: ${sent.join(" | ")}`);
+    });
+
     await t.step("a read alone is one statement too", async () => {
       sent.length = 0;
       assert.equal(await readOne(sql, count(5)), 5);
