@@ -1,3 +1,5 @@
+import { addCpu, type CpuSpent } from "./cpu.ts";
+
 /**
  * Closed-loop load: `concurrency` loops each take the next job and wait for it before taking
  * another, so throughput and latency are measured the same way for every row of the table. A job
@@ -13,6 +15,8 @@ export interface Throughput {
   /** What went wrong with the first job that failed. */
   firstFailure: string | null;
   seconds: number;
+  /** What the run cost in CPU, where it was measured (see `cpu.ts`). */
+  cpu?: CpuSpent | null;
 }
 
 export interface LoadResult extends Throughput {
@@ -77,5 +81,6 @@ export function combineThroughput(runs: Throughput[]): Throughput {
     failed: runs.reduce((sum, run) => sum + run.failed, 0),
     firstFailure: runs.find((run) => run.firstFailure)?.firstFailure ?? null,
     seconds: runs.reduce((sum, run) => sum + run.seconds, 0),
+    cpu: addCpu(runs.map((run) => run.cpu ?? null)),
   };
 }

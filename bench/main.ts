@@ -5,7 +5,7 @@
  * stdout. Exits 1 when a check failed, after printing everything.
  */
 import { FULL_SIZES, runBench } from "./suite.ts";
-import { benchTable, checkLines } from "./report.ts";
+import { benchTable, checkLines, cpuTable } from "./report.ts";
 
 if (!Deno.env.get("DATABASE_URL")) {
   console.error(
@@ -26,6 +26,12 @@ console.log(benchTable(results));
 console.log(
   `\nratio: app ÷ reference for rates, reference ÷ app for times and memory (1.00 = as good as ` +
     `the reference); bytes ÷ aim for JavaScript.`,
+);
+console.log(`\n${cpuTable(results)}`);
+console.log(
+  `\nCPU: from /proc, per event or request, over the same timed runs, each side read from idle ` +
+    `to idle; PostgreSQL is every postgres process; the bench process holds the load client ` +
+    `(and wrk, its child) or the side that runs in it.`,
 );
 const memoryGiB = Math.round(Deno.systemMemoryInfo().total / 2 ** 30);
 // The machine's load average says how much else was running: absolute figures follow it.

@@ -10,6 +10,7 @@ import { runWrk, type WrkOptions } from "./wrk.ts";
 import { type ServerProcess, startServerProcess } from "./server_process.ts";
 import { type Check, noFailures } from "./checks.ts";
 import { formatNumber } from "./table.ts";
+import { withCpu } from "./cpu.ts";
 
 export interface PagesBenchSizes {
   /** Timed runs of each side, alternating, after one untimed run of each. */
@@ -99,19 +100,26 @@ export async function benchPages(
           formatNumber(fromApp.body.length)
         } bytes`,
       });
-      const load = async (url: string) => {
-        await Promise.all([app.untilIdle(), bare!.untilIdle()]);
-        return await loadPage(client, url, headers, sizes);
+      const load = async (server: ServerProcess, url: string): Promise<Throughput> => {
+        const untilIdle = async () => {
+          await Promise.all([app.untilIdle(), bare!.untilIdle()]);
+        };
+        const { result, cpu } = await withCpu(
+          server.pid,
+          untilIdle,
+          () => loadPage(client, url, headers, sizes),
+        );
+        return { ...result, cpu };
       };
       if (sizes.warmUp) {
-        await load(appPage);
-        await load(barePage);
+        await load(app, appPage);
+        await load(bare, barePage);
       }
       const appRuns: Throughput[] = [];
       const limitRuns: Throughput[] = [];
       for (let round = 0; round < sizes.rounds; round++) {
-        appRuns.push(await load(appPage));
-        limitRuns.push(await load(barePage));
+        appRuns.push(await load(app, appPage));
+        limitRuns.push(await load(bare, barePage));
       }
       const after = await fetchAnswer(appPage, headers);
       checks.push(

@@ -88,6 +88,54 @@ export function benchTable(results: BenchResults): string {
   return markdownTable([...COLUMNS], rows);
 }
 
+const CPU_COLUMNS = [
+  { title: "CPU per event or request (µs)", align: "left" },
+  { title: "server", align: "right" },
+  { title: "PostgreSQL", align: "right" },
+  { title: "bench process", align: "right" },
+  { title: "total", align: "right" },
+] as const;
+
+/**
+ * Where each side's time went, from the same runs as the table: CPU per operation in the server
+ * under test, in PostgreSQL and in the bench's process (its load client, or a side that runs in
+ * it), from idle to idle. On two shared cores these add up to what a side can do per second.
+ */
+export function cpuTable(results: BenchResults): string {
+  const { webhook, hotRow, peer } = results;
+  const sides: [string, Throughput | null][] = [
+    ["webhook: the app over HTTP (server: main.ts)", webhook.app],
+    ["webhook: 4-statement reference, in the bench process", webhook.reference],
+    [
+      `webhook: ${PEER_PACKAGE} over HTTP (server: its Node process)`,
+      peer.measured ? webhook.peer : null,
+    ],
+    ["webhook: the app's own SQL, in the bench process", webhook.ownSql],
+    ["webhook, hot row: the app over HTTP", hotRow.app],
+    ["webhook, hot row: the app's own SQL, in the bench process", hotRow.ownSql],
+    ...results.pages.pages.flatMap((page): [string, Throughput][] => [
+      [`GET ${page.path}: the app`, page.app],
+      [`GET ${page.path}: bare Deno.serve`, page.limit],
+    ]),
+  ];
+  const rows = sides.flatMap(([title, run]) => run ? [cpuRow(title, run)] : []);
+  return markdownTable([...CPU_COLUMNS], rows);
+}
+
+function cpuRow(title: string, run: Throughput): string[] {
+  const { cpu } = run;
+  if (!cpu || run.completed === 0) return [title, "—", "—", "—", "not measured (no /proc)"];
+  const per = (micros: number) => formatNumber(micros / run.completed);
+  const total = (cpu.server ?? 0) + cpu.database + cpu.bench;
+  return [
+    title,
+    cpu.server === null ? "—" : per(cpu.server),
+    per(cpu.database),
+    per(cpu.bench),
+    per(total),
+  ];
+}
+
 /** Lines under the table: what was verified, failed checks first and marked. */
 export function checkLines(results: BenchResults): string[] {
   const failed = results.checks.filter((check) => !check.ok);

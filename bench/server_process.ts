@@ -3,6 +3,7 @@
  * bench can read what that one process holds in memory, and every server runs the same way: its
  * own process, reached over loopback, while the load comes from elsewhere.
  */
+import { cpuTicks } from "./cpu.ts";
 
 export interface ServerProcess {
   /** `http://127.0.0.1:<port>`, no trailing slash. */
@@ -88,18 +89,6 @@ export async function residentBytes(pid: number): Promise<number | null> {
     const status = await Deno.readTextFile(`/proc/${pid}/status`);
     const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
     return kib ? Number(kib) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** CPU time a process has used, user and system, in clock ticks; null where there is no /proc. */
-async function cpuTicks(pid: number): Promise<number | null> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]);
   } catch {
     return null;
   }

@@ -113,8 +113,9 @@ export async function runBench(sizes: BenchSizes, options: BenchOptions): Promis
     };
     const webhook = await benchWebhook(app, appWebhookUrl, sizes.webhook, {
       reference: true,
+      appPid: appProcess.pid,
       peer: peerProcess && peerDb
-        ? { url: `${peerProcess.url}${PEER_WEBHOOK_PATH}`, db: peerDb.sql }
+        ? { url: `${peerProcess.url}${PEER_WEBHOOK_PATH}`, pid: peerProcess.pid, db: peerDb.sql }
         : null,
       untilServersIdle,
     });
@@ -126,6 +127,7 @@ export async function runBench(sizes: BenchSizes, options: BenchOptions): Promis
     progress("webhook, one hot row");
     const hotRow = await benchWebhook(app, appWebhookUrl, { ...sizes.hotRow, users: 1 }, {
       reference: false,
+      appPid: appProcess.pid,
       peer: null,
       untilServersIdle: () => appProcess!.untilIdle(),
     });

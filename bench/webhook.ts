@@ -17,6 +17,7 @@ import { combine, type LoadResult, runLoad } from "./load.ts";
 import { requestAll } from "./http_load.ts";
 import { openWebhookReference } from "./webhook_reference.ts";
 import { type Check, countCheck, noFailures } from "./checks.ts";
+import { withCpu } from "./cpu.ts";
 
 const QUIET = createLogger({ sink: () => {} });
 
@@ -32,8 +33,10 @@ export interface WebhookBenchSizes {
 export interface WebhookComparisons {
   /** The four-statement floor, on `concurrency` connections of its own. */
   reference: boolean;
-  /** The peer's webhook URL, and its database to check what it wrote. */
-  peer: { url: string; db: Sql } | null;
+  /** The app's process, whose CPU each delivery costs. */
+  appPid: number;
+  /** The peer's webhook URL, its process, and its database to check what it wrote. */
+  peer: { url: string; pid: number; db: Sql } | null;
   /** Resolves once the servers under test are idle: no side's runs start on another's work. */
   untilServersIdle: () => Promise<void>;
 }
@@ -105,14 +108,18 @@ export async function benchWebhook(
       const measured = round > 0;
       const batch = await deliveries(measured ? sizes.eventsPerRun : sizes.users);
       const own = await deliveries(measured ? sizes.eventsPerRun : sizes.users);
-      const { untilServersIdle } = comparisons;
-      await untilServersIdle();
-      runs.app.add(measured, await overHttp(appWebhookUrl, batch));
-      await untilServersIdle();
-      if (reference) runs.reference.add(measured, await toReference(batch));
-      if (peer) runs.peer.add(measured, await overHttp(peer.url, batch));
-      await untilServersIdle();
-      runs.ownSql.add(measured, await inProcess(own));
+      // Each side's CPU is read from idle to idle: work it left queued is its own.
+      const costed = async (serverPid: number | null, run: () => Promise<LoadResult>) => {
+        const { result, cpu } = await withCpu(serverPid, comparisons.untilServersIdle, run);
+        return { ...result, cpu };
+      };
+      runs.app.add(
+        measured,
+        await costed(comparisons.appPid, () => overHttp(appWebhookUrl, batch)),
+      );
+      if (reference) runs.reference.add(measured, await costed(null, () => toReference(batch)));
+      if (peer) runs.peer.add(measured, await costed(peer.pid, () => overHttp(peer.url, batch)));
+      runs.ownSql.add(measured, await costed(null, () => inProcess(own)));
       sameEvents.push(...batch);
       ownEvents.push(...own);
     }

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { type BenchSizes, JS_PAGES, PAGE_PATHS, runBench } from "../bench/suite.ts";
-import { benchTable, checkLines } from "../bench/report.ts";
+import { benchTable, checkLines, cpuTable } from "../bench/report.ts";
 import { scriptsOf } from "../bench/js_bytes.ts";
 import { parseWrkOutput } from "../bench/wrk.ts";
 
@@ -81,6 +81,24 @@ Deno.test({
       table.split("\n").length,
       2 + webhookRows + PAGE_PATHS.length + 1 + memoryRows + JS_PAGES.length,
     );
+
+    // Where the time went: every side of every row, read from /proc (Linux).
+    const cpu = cpuTable(results);
+    console.log(cpu);
+    const cpuSides = 3 + 2 + 2 * PAGE_PATHS.length;
+    assert.equal(cpu.split("\n").length, 2 + cpuSides);
+    if (Deno.build.os === "linux") {
+      assert.doesNotMatch(cpu, /not measured/);
+      for (const side of [webhook.app, hotRow.app, ...results.pages.pages.map((p) => p.app)]) {
+        assert.ok(side.cpu && side.cpu.server !== null, "the app's process was measured");
+      }
+      for (const side of [webhook.reference!, webhook.ownSql]) {
+        assert.ok(side.cpu && side.cpu.server === null, "in-process sides have no server");
+      }
+      // The app's process did the serving: over a whole run it cannot have used no CPU at all.
+      const served = [webhook.app, ...results.pages.pages.map((p) => p.app)];
+      assert.ok(served.reduce((sum, side) => sum + side.cpu!.server!, 0) > 0);
+    }
   },
 });
 
