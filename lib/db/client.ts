@@ -55,29 +55,141 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
 
 /**
  * Run `fn` in one transaction: committed when it resolves, rolled back when it throws (the error
- * propagates). Inside `fn`, use only `tx` — the pool may have no spare connection.
+ * propagates), and rolled back too when one of its statements failed even if `fn` went on (its
+ * first such failure is thrown). Inside `fn`, use only `tx` — the pool may have no spare
+ * connection.
+ *
+ * The BEGIN is not waited for: it goes to the server with the transaction's first statements, in
+ * one round trip (the driver's own `begin()` waits a round trip for it alone). On a connection of
+ * its own (`reserve()`), statements run in the order they are sent, so nothing can run between
+ * the BEGIN and them.
  */
-export function withTransaction<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  let ended = false;
-  const transaction = sql.begin((tx) =>
-    unlessConnectionLost(fn(refusingAfterEnd(tx, () => ended)))
-  ) as Promise<T>;
-  const end = () => {
-    ended = true;
-  };
-  transaction.then(end, end);
-  return transaction;
+export async function withTransaction<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const reserved = await sql.reserve();
+  const transaction = new Transaction(reserved);
+  try {
+    return await transaction.run(fn);
+  } finally {
+    transaction.release();
+  }
 }
 
 /*
- * When the connection under a transaction dies, postgres.js (3.4.9) rejects the transaction by
- * itself, but any query still sent on it — the ROLLBACK it sends when the callback fails too, or
- * the callback's next query after an await on something else (Stripe) — is written to the dead
- * socket from a timer, where the error escapes every promise, stops the process and leaves that
- * pooled connection unusable. So nothing is ever sent on a transaction that has ended: its
- * queries are refused, and a callback that failed because the connection is gone never settles
- * (the transaction's own rejection is the answer).
+ * When the connection under a transaction dies, any query still sent on it — the callback's next
+ * query after an await on something else, a ROLLBACK — is written to the dead socket from a timer
+ * in postgres.js (3.4.9), where the error escapes every promise and stops the process; and a
+ * connection the pool has replaced must not be released as if it were still ours. So the
+ * transaction learns of the close from the driver (the connection's `onclose`, which its own
+ * `begin()` uses the same way), fails at once with the driver's error, and from then on sends
+ * nothing: its queries are refused, and a callback that failed because the connection is gone
+ * never settles (the close is the answer).
  */
+class Transaction {
+  #reserved: postgres.ReservedSql;
+  #connection: { onclose?: ((error: unknown) => void) | null } | null = null;
+  #lost = Promise.withResolvers<never>();
+  #isLost = false;
+  #ended = false;
+  /** The first statement of the transaction that failed, awaited by `fn` or not. */
+  #failure: { error: unknown } | null = null;
+  #begun: Promise<unknown>;
+
+  constructor(reserved: postgres.ReservedSql) {
+    this.#reserved = reserved;
+    this.#lost.promise.catch(() => {});
+    // `onexecute` is the driver's hook for the connection a query runs on (its `begin()` uses it):
+    // here, to hear when that connection closes. Returning true leaves the connection as it is.
+    const onexecute = (connection: { onclose?: ((error: unknown) => void) | null }) => {
+      this.#connection = connection;
+      connection.onclose = (error) => {
+        this.#isLost = true;
+        this.#lost.reject(error);
+      };
+      return true;
+    };
+    this.#begun = reserved.unsafe("begin", [], { onexecute } as postgres.UnsafeQueryOptions);
+    this.#begun.catch(() => {});
+  }
+
+  async run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await this.#untilLost(unlessConnectionLost(fn(this.#tx())));
+      await this.#untilLost(this.#begun);
+    } catch (error) {
+      await this.#rollback();
+      // A statement after a failed one only learns that the transaction is aborted (25P02).
+      const aborted = (error as { code?: unknown } | null)?.code === "25P02";
+      throw aborted && this.#failure ? this.#failure.error : error;
+    }
+    if (this.#failure) {
+      await this.#rollback();
+      throw this.#failure.error;
+    }
+    // A statement still on its way that fails makes the server answer the COMMIT with a
+    // ROLLBACK: whoever sent it (`sendWithCommit`) awaits it and learns of it there.
+    await this.#untilLost(this.#reserved`commit`);
+    return result;
+  }
+
+  /** Back to the pool — unless the connection closed, which the pool has taken back itself. */
+  release(): void {
+    this.#ended = true;
+    if (this.#isLost) return;
+    if (this.#connection) this.#connection.onclose = null;
+    this.#reserved.release();
+  }
+
+  async #rollback(): Promise<void> {
+    if (this.#isLost) throw await this.#lost.promise;
+    await this.#untilLost(this.#reserved`rollback`).catch((error) => {
+      if (this.#isLost) throw error;
+    });
+  }
+
+  #untilLost<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.#lost.promise]);
+  }
+
+  /** The reserved connection as `tx`: refusing queries once ended, watching each one it runs. */
+  #tx(): Tx {
+    const transaction = this;
+    return new Proxy(this.#reserved, {
+      apply(target, self, args) {
+        if (transaction.#ended || transaction.#isLost) {
+          throw Object.assign(new Error("the transaction has already ended"), {
+            code: "CONNECTION_CLOSED",
+          });
+        }
+        const made = Reflect.apply(target, self, args);
+        transaction.#watch(made);
+        return made;
+      },
+      get(target, property, receiver) {
+        if (property === "release" || property === "savepoint" || property === "prepare") {
+          throw new Error(`tx.${String(property)} is not available inside withTransaction`);
+        }
+        return Reflect.get(target, property, receiver);
+      },
+    }) as unknown as Tx;
+  }
+
+  /**
+   * Note the failure of a query made on `tx`, when it runs: a fragment nested in another query
+   * never runs on its own, so it is watched through its driver's hook, not its promise.
+   */
+  #watch(made: unknown): void {
+    const query = made as { handler?: (query: Promise<unknown>) => unknown } | null;
+    if (typeof query?.handler !== "function" || !(made instanceof Promise)) return;
+    const run = query.handler;
+    query.handler = (q) => {
+      Promise.prototype.then.call(q, undefined, (error) => {
+        this.#failure ??= { error };
+      });
+      return run(q);
+    };
+  }
+}
 
 async function unlessConnectionLost<T>(work: Promise<T>): Promise<T> {
   try {
@@ -88,21 +200,6 @@ async function unlessConnectionLost<T>(work: Promise<T>): Promise<T> {
     }
     throw error;
   }
-}
-
-/** `tx`, except that a query made after the transaction ended fails instead of being sent. */
-function refusingAfterEnd(tx: Tx, ended: () => boolean): Tx {
-  const guarded = new Proxy(tx, {
-    apply(target, self, args) {
-      if (ended()) {
-        throw Object.assign(new Error("the transaction has already ended"), {
-          code: "CONNECTION_CLOSED",
-        });
-      }
-      return Reflect.apply(target, self, args);
-    },
-  });
-  return guarded;
 }
 
 /** A short description of a connection URL that is safe to log (no password). */
