@@ -30,7 +30,11 @@ export async function cpuTicks(pid: number | "self", withChildren = false): Prom
   }
 }
 
-/** Clock ticks used so far by every process called `postgres`; null where there is no /proc. */
+/**
+ * Clock ticks used so far by every process called `postgres`, with the children they reaped: a
+ * backend that ends (an idle connection closed) leaves its time to the postmaster, so the total
+ * never goes back. Null where there is no /proc.
+ */
 async function postgresTicks(): Promise<number | null> {
   let total = 0;
   try {
@@ -38,7 +42,7 @@ async function postgresTicks(): Promise<number | null> {
       if (!/^\d+$/.test(entry.name)) continue;
       try {
         const comm = await Deno.readTextFile(`/proc/${entry.name}/comm`);
-        if (comm.trim() === "postgres") total += (await cpuTicks(Number(entry.name))) ?? 0;
+        if (comm.trim() === "postgres") total += (await cpuTicks(Number(entry.name), true)) ?? 0;
       } catch {
         // The process ended while the list was read.
       }
