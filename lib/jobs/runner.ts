@@ -15,7 +15,16 @@ import {
 
 /** What a job's work is given; its `job.key` and `job.payload` say what to do. */
 export type JobServices = Pick<Services, "config" | "db" | "log" | "now" | "stripe" | "mailer">;
-export type JobHandler = (services: JobServices, job: Job) => Promise<void>;
+
+/**
+ * A kind of job's work: one job at a time, or — for a kind whose jobs all read the same kind of
+ * thing first — `forBatch`, which reads it for every job of the kind in a claimed batch at once,
+ * in one statement, and gives back each job's work. A failure of that read fails each job's
+ * attempt, as if its own read had failed.
+ */
+export type JobHandler =
+  | ((services: JobServices, job: Job) => Promise<void>)
+  | { forBatch(services: JobServices, jobs: Job[]): Promise<(job: Job) => Promise<void>> };
 
 /**
  * Thrown by a job whose work cannot be done yet (it waits on something outside the app, such as a
@@ -58,12 +67,10 @@ export function createJobRunner(
   });
 
   /** Run a claimed job; true when its work is done (the caller marks it), else settled here. */
-  async function runOne(job: Job): Promise<boolean> {
-    const handler = handlers[job.kind];
+  async function runOne(job: Job, work: (job: Job) => Promise<void>): Promise<boolean> {
     const fields = fieldsOf(job);
     try {
-      if (!handler) throw new Error(`no handler for jobs of kind "${job.kind}"`);
-      await handler(services, job);
+      await work(job);
       return true;
     } catch (error) {
       if (error instanceof RunLater) {
@@ -81,15 +88,36 @@ export function createJobRunner(
     }
   }
 
+  /** Each kind's work for the jobs of a claimed batch: what `forBatch` kinds read, read once. */
+  async function workFor(jobs: Job[]): Promise<Map<string, (job: Job) => Promise<void>>> {
+    const work = new Map<string, (job: Job) => Promise<void>>();
+    for (const kind of new Set(jobs.map((job) => job.kind))) {
+      const handler = handlers[kind];
+      if (!handler) {
+        work.set(kind, () => Promise.reject(new Error(`no handler for jobs of kind "${kind}"`)));
+      } else if (typeof handler === "function") {
+        work.set(kind, (job) => handler(services, job));
+      } else {
+        try {
+          work.set(kind, await handler.forBatch(services, jobs.filter((job) => job.kind === kind)));
+        } catch (error) {
+          work.set(kind, () => Promise.reject(error));
+        }
+      }
+    }
+    return work;
+  }
+
   /** Run a claimed batch in turn, and mark the jobs whose work is done in one statement. */
   async function runBatch(jobs: Job[]): Promise<void> {
     const done: Job[] = [];
     try {
+      const work = await workFor(jobs);
       for (const job of jobs) {
         // Earlier jobs of the batch took so long that this one's lease lapsed: another runner
         // may have it now, and the next claim takes it again if not.
         if (job.lockedUntil! <= services.now()) continue;
-        if (await runOne(job)) done.push(job);
+        if (await runOne(job, work.get(job.kind)!)) done.push(job);
       }
     } finally {
       await markDone(services.db, done, services.now());

@@ -9,7 +9,7 @@
 import type { Queryable, Tx } from "../db/client.ts";
 import { withTransaction } from "../db/client.ts";
 import { enqueue, type Job } from "../jobs/queue.ts";
-import type { JobServices } from "../jobs/runner.ts";
+import type { JobHandler, JobServices } from "../jobs/runner.ts";
 import type { User } from "../auth/users.ts";
 import { pastDueAccessEnds } from "../billing/entitlement.ts";
 import { findSubscription } from "../billing/subscriptions.ts";
@@ -47,16 +47,29 @@ export async function enqueueNotice<K extends NoticeKind>(
   }, now);
 }
 
-/** The job. */
-export async function sendNotice(services: JobServices, job: Job): Promise<void> {
-  const { kind, userId, trigger, data } = job.payload as {
-    kind: NoticeKind;
-    userId: number;
-    trigger: string;
-    data: NoticeData[NoticeKind] | null;
-  };
+/** What a notice job carries. */
+interface NoticeJob {
+  kind: NoticeKind;
+  userId: number;
+  trigger: string;
+  data: NoticeData[NoticeKind] | null;
+}
+
+/**
+ * The job: the recipients of a claimed batch's notices are read together, then each notice is
+ * sent in turn — unless it was sent already (a job run again after sending), or is for nobody.
+ */
+export const sendNotice: JobHandler = {
+  async forBatch(services, jobs) {
+    const recipients = await recipientsOf(services.db, jobs);
+    return (job) => send(services, job.payload as unknown as NoticeJob, recipients.get(job.id)!);
+  },
+};
+
+async function send(services: JobServices, notice: NoticeJob, recipient: Recipient): Promise<void> {
+  const { kind, userId, trigger, data } = notice;
   const fields = { kind, user_id: userId, trigger };
-  const { user, alreadySent } = await recipient(services.db, userId, kind, trigger);
+  const { user, alreadySent } = recipient;
   if (alreadySent) return;
   if (!user) return services.log.info("notice.skipped", { ...fields, reason: "no such person" });
   if (user.deletedAt) {
@@ -73,23 +86,27 @@ export async function sendNotice(services: JobServices, job: Job): Promise<void>
   services.log.info("notice.sent", { ...fields, message_id: messageId });
 }
 
-/**
- * The person a notice is for, and whether this notice was sent already (a job run again after
- * sending): one read.
- */
-async function recipient(
-  db: Queryable,
-  userId: number,
-  kind: string,
-  trigger: string,
-): Promise<{ user: User | null; alreadySent: boolean }> {
-  const [row] = await db<(Partial<User> & { noticeAlreadySent: boolean })[]>`
-    select users.*, exists (
-      select 1 from notices where kind = ${kind} and trigger = ${trigger}
+/** The person a notice is for (null when there is none), and whether it was sent already. */
+interface Recipient {
+  user: User | null;
+  alreadySent: boolean;
+}
+
+/** Each notice job's recipient, by job id: one read for the whole batch. */
+async function recipientsOf(db: Queryable, jobs: Job[]): Promise<Map<number, Recipient>> {
+  const notices = jobs.map((job) => job.payload as unknown as NoticeJob);
+  const rows = await db<(Partial<User> & { jobId: number; noticeAlreadySent: boolean })[]>`
+    select owed.job_id, users.*, exists (
+      select 1 from notices where kind = owed.kind and trigger = owed.trigger
     ) as notice_already_sent
-    from (values (1)) as one left join users on users.id = ${userId}`;
-  const { noticeAlreadySent, ...user } = row;
-  return { user: user.id == null ? null : user as User, alreadySent: noticeAlreadySent };
+    from unnest(${jobs.map((job) => job.id)}::bigint[], ${notices.map((n) => n.userId)}::bigint[],
+                ${notices.map((n) => n.kind)}::text[], ${notices.map((n) => n.trigger)}::text[])
+      as owed (job_id, user_id, kind, trigger)
+    left join users on users.id = owed.user_id`;
+  return new Map(rows.map(({ jobId, noticeAlreadySent, ...user }) => [jobId, {
+    user: user.id == null ? null : user as User,
+    alreadySent: noticeAlreadySent,
+  }]));
 }
 
 /** What the notice says now, or null when it is no longer owed. */

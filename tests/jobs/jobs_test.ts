@@ -220,3 +220,55 @@ Deno.test("failing jobs back off, fail for good after their last attempt, and an
     await db.close();
   }
 });
+
+Deno.test("a kind that reads for its whole batch reads once, for its own jobs only; if the read fails, each job's attempt fails", async () => {
+  const clock = testClock(START);
+  const db = await createTestDatabase();
+  const services = await testServices(db, { now: clock.now });
+  const reads: string[][] = [];
+  let readFails = true;
+  const ran: string[] = [];
+  const runner = createJobRunner(services, {
+    note: (_services, job) => {
+      ran.push(job.key);
+      return Promise.resolve();
+    },
+    letter: {
+      forBatch(_services, jobs) {
+        reads.push(jobs.map((job) => job.key));
+        if (readFails) return Promise.reject(new Error("the batch's read failed"));
+        return Promise.resolve((job) => {
+          ran.push(`${job.key} after the read`);
+          return Promise.resolve();
+        });
+      },
+    },
+  });
+  try {
+    await withTransaction(db.sql, async (tx) => {
+      for (const [kind, key] of [["letter", "l1"], ["note", "n1"], ["letter", "l2"]]) {
+        await enqueue(tx, { kind, key }, clock.now());
+      }
+    });
+    await runner.wake();
+    assert.deepEqual(reads, [["l1", "l2"]], "one read, for the letters only");
+    assert.deepEqual(ran, ["n1"]);
+    const failed = await db.sql<{ key: string; attempts: number; lastError: string }[]>`
+      select key, attempts, last_error from jobs where kind = 'letter' order by key`;
+    assert.deepEqual(
+      failed.map((job) => [job.key, job.attempts, job.lastError]),
+      [["l1", 1, "Error: the batch's read failed"], ["l2", 1, "Error: the batch's read failed"]],
+    );
+
+    readFails = false;
+    clock.advance(60_000);
+    await runner.wake();
+    assert.deepEqual(reads, [["l1", "l2"], ["l1", "l2"]]);
+    assert.deepEqual(ran, ["n1", "l1 after the read", "l2 after the read"]);
+    const [{ done }] = await db.sql`select count(done_at)::int as done from jobs`;
+    assert.equal(done, 3);
+  } finally {
+    await runner.stop();
+    await db.close();
+  }
+});

@@ -15,7 +15,9 @@ import {
   WEBHOOK_SECRET,
 } from "../helpers/stripe_events.ts";
 import { createUser } from "../helpers/users.ts";
-import { withTransaction } from "../../lib/db/client.ts";
+import { connect, withTransaction } from "../../lib/db/client.ts";
+import { createJobRunner } from "../../lib/jobs/runner.ts";
+import { JOB_HANDLERS } from "../../lib/jobs/handlers.ts";
 import { grantCredit } from "../../lib/referrals/credits.ts";
 import { enqueueNotice } from "../../lib/notices/send.ts";
 
@@ -363,6 +365,42 @@ Deno.test("a notice already sent, or for nobody, is not sent: the job finishes w
     assert.equal(jobs.length, 2);
     assert.ok(jobs.every((job) => job.doneAt), "both jobs are done");
   } finally {
+    await app.close();
+    await smtp.close();
+  }
+});
+
+Deno.test("a batch of notices reads its recipients in one statement, each mail to its own person", async () => {
+  const clock = testClock(START);
+  const { app, smtp } = await noticesApp(clock.now);
+  const sent: string[] = [];
+  const traced = connect(app.db.url, { max: 2, onQuery: (statement) => sent.push(statement) });
+  try {
+    const people = [];
+    for (let i = 0; i < 5; i++) {
+      people.push(await createUser(app.db.sql, { email: `batch${i}@example.com` }));
+    }
+    for (const person of people) {
+      await withTransaction(app.db.sql, (tx) =>
+        enqueueNotice(tx, {
+          kind: "cancellation_confirmed",
+          userId: person.id,
+          trigger: `sub_batch_${person.id}:cancelled`,
+          data: { endsOn: null, trial: false },
+        }, clock.now()));
+    }
+    const runner = createJobRunner({ ...app.services, db: traced }, JOB_HANDLERS);
+    await runner.wake();
+    const recipientReads = sent.filter((statement) => /left join users/.test(statement));
+    assert.equal(recipientReads.length, 1, "one read for the five recipients");
+    assert.deepEqual(
+      smtp.messages.flatMap((message) => message.to).sort(),
+      people.map((person) => person.email).sort(),
+    );
+    const [{ recorded }] = await app.db.sql`select count(*)::int as recorded from notices`;
+    assert.equal(recorded, 5);
+  } finally {
+    await traced.end();
     await app.close();
     await smtp.close();
   }
