@@ -153,19 +153,18 @@ class Transaction {
 
   /** The reserved connection as `tx`: refusing queries once ended, watching each one it runs. */
   #tx(): Tx {
-    const transaction = this;
     return new Proxy(this.#reserved, {
-      apply(target, self, args) {
-        if (transaction.#ended || transaction.#isLost) {
+      apply: (target, self, args) => {
+        if (this.#ended || this.#isLost) {
           throw Object.assign(new Error("the transaction has already ended"), {
             code: "CONNECTION_CLOSED",
           });
         }
         const made = Reflect.apply(target, self, args);
-        transaction.#watch(made);
+        this.#watch(made);
         return made;
       },
-      get(target, property, receiver) {
+      get: (target, property, receiver) => {
         if (property === "release" || property === "savepoint" || property === "prepare") {
           throw new Error(`tx.${String(property)} is not available inside withTransaction`);
         }
