@@ -14,8 +14,10 @@
  * hold the person's row lock (`lockPerson`), so events of one person apply one at a time whatever
  * the delivery interleaving.
  */
+import type postgres from "postgres";
 import type { Queryable, Tx } from "../db/client.ts";
 import { type Read, readOne, rowFromJson } from "../db/reads.ts";
+import { enqueueWhen, type NewJob, noteEnqueued } from "../jobs/queue.ts";
 
 export interface SubscriptionSnapshot {
   id: string;
@@ -47,6 +49,8 @@ interface StoredSubscription {
 /**
  * Record what an event says about a subscription. Returns the stored state when the event was
  * applied, or null when it was stale (older than what we know) or the subscription had ended.
+ * `owed.jobs` (the notices the change owes) are enqueued by the same statement, only if the change
+ * was recorded.
  */
 export async function recordSubscription(
   tx: Tx,
@@ -54,12 +58,35 @@ export async function recordSubscription(
   snapshot: SubscriptionSnapshot,
   change: SubscriptionChange,
   eventCreatedAt: Date,
+  owed: { jobs: readonly NewJob[]; now: Date } = { jobs: [], now: eventCreatedAt },
 ): Promise<StoredSubscription | null> {
+  const upsert = subscriptionUpsert(tx, userId, snapshot, change, eventCreatedAt);
+  if (owed.jobs.length === 0) {
+    const [row] = await tx<StoredSubscription[]>`${upsert}`;
+    return row ?? null;
+  }
+  const [row] = await tx<(StoredSubscription & { enqueued: number })[]>`
+    with recorded as (${upsert}),
+      enqueued as (${enqueueWhen(tx, owed.jobs, owed.now, tx`exists (select 1 from recorded)`)})
+    select recorded.*, (select count(*)::int from enqueued) as enqueued from recorded`;
+  if (!row) return null;
+  const { enqueued, ...stored } = row;
+  if (enqueued > 0) noteEnqueued(tx);
+  return stored;
+}
+
+function subscriptionUpsert(
+  tx: Tx,
+  userId: number,
+  snapshot: SubscriptionSnapshot,
+  change: SubscriptionChange,
+  eventCreatedAt: Date,
+): postgres.Fragment {
   const endedAt = change === "deleted" || ENDED_STATUSES.has(snapshot.status)
     ? eventCreatedAt
     : null;
   const pastDueSince = snapshot.status === "past_due" ? eventCreatedAt : null;
-  const [row] = await tx<StoredSubscription[]>`
+  return tx`
     insert into subscriptions as s
       (stripe_subscription_id, user_id, status, started_at, trial_end_at, current_period_end,
        cancel_at_period_end, price_id, amount, currency, past_due_since, last_event_at, ended_at)
@@ -86,7 +113,6 @@ export async function recordSubscription(
     where s.ended_at is null
       and (${change} = 'deleted' or (${change} = 'updated' and s.last_event_at <= excluded.last_event_at))
     returning stripe_subscription_id, status, ended_at`;
-  return row ?? null;
 }
 
 /** A subscription as recorded, for deciding access and for what settings says. */

@@ -12,6 +12,7 @@
  * job's work must be safe to do twice (Stripe idempotency keys, a record of each email sent).
  * One statement per step and no session state: it works through a transaction-mode pooler.
  */
+import type postgres from "postgres";
 import type { Queryable, Tx } from "../db/client.ts";
 
 export interface NewJob {
@@ -50,14 +51,40 @@ export function enqueuedIn(tx: Tx): boolean {
 
 /** Enqueue inside the caller's transaction; false when this trigger already made its job. */
 export async function enqueue(tx: Tx, job: NewJob, now: Date): Promise<boolean> {
-  const rows = await tx`
+  const rows = await tx`${enqueueWhen(tx, [job], now, tx`true`)}`;
+  if (rows.length > 0) noteEnqueued(tx);
+  return rows.length > 0;
+}
+
+/**
+ * The insert that enqueues `jobs` if `condition` holds (a trigger that already made its job is
+ * skipped), returning each new job's id: for a statement that makes a change and enqueues what
+ * it owes together, only if the change was made. Whoever runs it calls `noteEnqueued` when a job
+ * came back.
+ */
+export function enqueueWhen(
+  tx: Tx,
+  jobs: readonly NewJob[],
+  now: Date,
+  condition: postgres.Fragment,
+): postgres.Fragment {
+  const rows = jobs.map((job, i) =>
+    tx`${i === 0 ? tx`` : tx`,`} (${job.kind}::text, ${job.key}::text,
+      ${tx.json((job.payload ?? {}) as Parameters<Tx["json"]>[0])}::jsonb,
+      ${job.runAt ?? now}::timestamptz, ${job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS}::int)`
+  );
+  return tx`
     insert into jobs (kind, key, payload, run_at, max_attempts, created_at)
-    values (${job.kind}, ${job.key}, ${tx.json((job.payload ?? {}) as Parameters<Tx["json"]>[0])},
-            ${job.runAt ?? now}, ${job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS}, ${now})
+    select owed.*, ${now}::timestamptz
+    from (values ${rows}) as owed (kind, key, payload, run_at, max_attempts)
+    where ${condition}
     on conflict (kind, key) do nothing
     returning id`;
-  if (rows.length > 0) enqueuing.add(tx);
-  return rows.length > 0;
+}
+
+/** `tx` enqueued a job: its committer wakes the runner (`enqueuedIn`). */
+export function noteEnqueued(tx: Tx): void {
+  enqueuing.add(tx);
 }
 
 /**

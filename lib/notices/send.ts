@@ -8,7 +8,7 @@
  */
 import type { Queryable, Tx } from "../db/client.ts";
 import { withTransaction } from "../db/client.ts";
-import { enqueue, type Job } from "../jobs/queue.ts";
+import { enqueue, type Job, type NewJob } from "../jobs/queue.ts";
 import type { JobHandler, JobServices } from "../jobs/runner.ts";
 import type { User } from "../auth/users.ts";
 import { pastDueAccessEnds } from "../billing/entitlement.ts";
@@ -34,7 +34,12 @@ export async function enqueueNotice<K extends NoticeKind>(
   notice: OwedNotice<K>,
   now: Date,
 ): Promise<boolean> {
-  return await enqueue(tx, {
+  return await enqueue(tx, noticeJob(notice), now);
+}
+
+/** The job that sends `notice`, for a statement that enqueues it with its change (`enqueueWhen`). */
+export function noticeJob<K extends NoticeKind>(notice: OwedNotice<K>): NewJob {
+  return {
     kind: SEND_NOTICE_JOB,
     key: `${notice.kind}:${notice.trigger}`,
     payload: {
@@ -44,7 +49,7 @@ export async function enqueueNotice<K extends NoticeKind>(
       data: notice.data,
     },
     runAt: notice.runAt,
-  }, now);
+  };
 }
 
 /** What a notice job carries. */
@@ -157,15 +162,23 @@ export async function scheduleMonthlyReminder(
   n: number,
   now: Date,
 ): Promise<boolean> {
+  return await enqueueNotice(tx, monthlyReminderNotice(subscription, n), now);
+}
+
+/** Reminder `n` (1, 2, …) for a monthly subscription that started at `startedAt`. */
+export function monthlyReminderNotice(
+  subscription: { id: string; userId: number; startedAt: Date },
+  n: number,
+): OwedNotice<"renewal_coming"> {
   const mark = new Date(subscription.startedAt);
   mark.setUTCMonth(mark.getUTCMonth() + MONTHLY_REMINDER_MONTHS * n);
-  return await enqueueNotice(tx, {
+  return {
     kind: "renewal_coming",
     userId: subscription.userId,
     trigger: `${subscription.id}:monthly:${n}`,
     data: null,
     runAt: new Date(mark.getTime() - REMINDER_DAYS_BEFORE * DAY_MS),
-  }, now);
+  };
 }
 
 /**

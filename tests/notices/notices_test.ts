@@ -405,3 +405,43 @@ Deno.test("a batch of notices reads its recipients in one statement, each mail t
     await smtp.close();
   }
 });
+
+Deno.test("a cancellation is acknowledged only when its event is recorded: a stale one owes nothing", async () => {
+  const clock = testClock(START);
+  const { app, smtp } = await noticesApp(clock.now);
+  try {
+    const user = await createUser(app.db.sql, { email: "stale@example.com" });
+    const c = user.stripeCustomerId!;
+    const at = (seconds: number) => ({ created: unix(START) + seconds });
+    const subscription = (cancel: boolean) =>
+      subscriptionObject("sub_stale", c, "active", {
+        cancel_at_period_end: cancel,
+        ...priced(ANNUAL, 9900, { current_period_end: unix(START) + 365 * 86_400 }),
+      });
+    const cancellationJobs = async () => {
+      const [{ jobs }] = await app.db.sql`
+        select count(*)::int as jobs from jobs where key like 'cancellation_confirmed:%'`;
+      return jobs;
+    };
+    const created = stripeEvent("customer.subscription.created", subscription(false), at(0));
+    assert.equal(await deliverOk(app, created), "ok");
+    const newer = stripeEvent("customer.subscription.updated", subscription(false), at(300));
+    assert.equal(await deliverOk(app, newer), "ok");
+
+    // Older than what is recorded: it changes nothing, so it owes no acknowledgement.
+    const stale = stripeEvent("customer.subscription.updated", subscription(true), at(200));
+    assert.equal(await deliverOk(app, stale), "ok");
+    assert.equal(app.logs.records("stripe.stale_event").length, 1);
+    assert.equal(await cancellationJobs(), 0);
+
+    const cancelled = stripeEvent("customer.subscription.updated", subscription(true), at(400));
+    assert.equal(await deliverOk(app, cancelled), "ok");
+    assert.equal(await cancellationJobs(), 1);
+    await app.jobs.wake();
+    assert.equal(smtp.messages.length, 1);
+    assert.deepEqual(smtp.messages[0].to, ["stale@example.com"]);
+  } finally {
+    await app.close();
+    await smtp.close();
+  }
+});

@@ -11,7 +11,8 @@ import {
   type SubscriptionSnapshot,
 } from "../../subscriptions.ts";
 import { cadenceOf } from "../../plans.ts";
-import { enqueueNotice, scheduleMonthlyReminder } from "../../../notices/send.ts";
+import { monthlyReminderNotice, noticeJob } from "../../../notices/send.ts";
+import type { NewJob } from "../../../jobs/queue.ts";
 import { lockPerson, refreshPerson } from "../../entitlement.ts";
 import type { User } from "../../../auth/users.ts";
 import { isLive, resolveDuplicates } from "../../duplicates.ts";
@@ -55,8 +56,10 @@ export function subscriptionChange(change: SubscriptionChange): EventHandler<Pre
       ) {
         throw new AskStripeFirst();
       }
-      const record = () => recordSubscription(ctx.tx, user.id, snapshot, change, eventCreatedAt);
-      const notices = noticesOwed(ctx, user.id, snapshot, before, change);
+      // The notices it owes are enqueued by the statement that records the change, if it does.
+      const owed = { jobs: noticesOwed(ctx, user.id, snapshot, before, change), now: ctx.now };
+      const record = () =>
+        recordSubscription(ctx.tx, user.id, snapshot, change, eventCreatedAt, owed);
       const applied = () =>
         ctx.log.info("stripe.subscription_applied", {
           event_id: ctx.event.id,
@@ -71,10 +74,9 @@ export function subscriptionChange(change: SubscriptionChange): EventHandler<Pre
           reason: "an equal or newer state is already recorded, or the subscription ended",
         });
       // A subscription that was already live adds no second one, so the person's projection is
-      // recomputed together with the change (after a stale event it finds nothing to change);
-      // when no notice hangs on whether the change was recorded, both go with the COMMIT.
-      const wasLive = before !== null && isLive(before);
-      if (wasLive && notices.length === 0) {
+      // recomputed together with the change (after a stale event it finds nothing to change),
+      // and both go with the COMMIT.
+      if (before !== null && isLive(before)) {
         ctx.sendWithCommit(
           Promise.all([record(), refreshPerson(ctx.tx, user.id)])
             .then(([stored]) => stored ? applied() : stale()),
@@ -82,15 +84,9 @@ export function subscriptionChange(change: SubscriptionChange): EventHandler<Pre
         return;
       }
       // A new or revived one is checked for a duplicate first.
-      const [stored] = wasLive
-        ? await Promise.all([record(), refreshPerson(ctx.tx, user.id)])
-        : [await record()];
-      if (!stored) return stale();
-      if (!wasLive) {
-        await resolveDuplicates(ctx.tx, user.id, ctx.now, ctx.log);
-        await refreshPerson(ctx.tx, user.id);
-      }
-      if (notices.length > 0) ctx.sendWithCommit(Promise.all(notices.map((send) => send())));
+      if (!await record()) return stale();
+      await resolveDuplicates(ctx.tx, user.id, ctx.now, ctx.log);
+      await refreshPerson(ctx.tx, user.id);
       applied();
     },
   };
@@ -139,8 +135,8 @@ export function snapshotOf(
 }
 
 /**
- * The notices a change owes once it is recorded, each ready to enqueue: an acknowledgement when
- * the subscriber cancels (set to end, or ended at their request — not a duplicate the app
+ * The notices a change owes once it is recorded, as the jobs that send them: an acknowledgement
+ * when the subscriber cancels (set to end, or ended at their request — not a duplicate the app
  * cancelled), and the six-monthly reminders of a monthly plan, scheduled from its start.
  */
 function noticesOwed(
@@ -149,31 +145,27 @@ function noticesOwed(
   snapshot: SubscriptionSnapshot,
   before: RecordedSubscription | null,
   change: SubscriptionChange,
-): (() => Promise<boolean>)[] {
-  const owed: (() => Promise<boolean>)[] = [];
+): NewJob[] {
+  const owed: NewJob[] = [];
   const trigger = `${snapshot.id}:cancelled:${ctx.event.id}`;
   const trial = before?.status === "trialing" || snapshot.status === "trialing";
   if (change !== "deleted" && snapshot.cancelAtPeriodEnd && !before?.cancelAtPeriodEnd) {
     const endsOn = (trial ? snapshot.trialEnd : null) ?? snapshot.currentPeriodEnd;
-    owed.push(() =>
-      enqueueNotice(ctx.tx, {
-        kind: "cancellation_confirmed",
-        userId,
-        trigger,
-        data: { endsOn: endsOn?.toISOString() ?? null, trial },
-      }, ctx.now)
-    );
+    owed.push(noticeJob({
+      kind: "cancellation_confirmed",
+      userId,
+      trigger,
+      data: { endsOn: endsOn?.toISOString() ?? null, trial },
+    }));
   }
   const requested = snapshot.cancellationReason === "cancellation_requested";
   if (change === "deleted" && requested && !before?.cancelAtPeriodEnd && !before?.duplicateOf) {
-    owed.push(() =>
-      enqueueNotice(ctx.tx, {
-        kind: "cancellation_confirmed",
-        userId,
-        trigger,
-        data: { endsOn: null, trial },
-      }, ctx.now)
-    );
+    owed.push(noticeJob({
+      kind: "cancellation_confirmed",
+      userId,
+      trigger,
+      data: { endsOn: null, trial },
+    }));
   }
   // Scheduled when the subscription becomes active; later updates find it there already.
   const { startedAt } = snapshot;
@@ -181,9 +173,7 @@ function noticesOwed(
     snapshot.status === "active" && before?.status !== "active" && startedAt &&
     cadenceOf(ctx.config, snapshot.priceId) === "monthly"
   ) {
-    owed.push(() =>
-      scheduleMonthlyReminder(ctx.tx, { id: snapshot.id, userId, startedAt }, 1, ctx.now)
-    );
+    owed.push(noticeJob(monthlyReminderNotice({ id: snapshot.id, userId, startedAt }, 1)));
   }
   return owed;
 }
