@@ -62,7 +62,8 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
  * The BEGIN is not waited for: it goes to the server with the transaction's first statements, in
  * one round trip (the driver's own `begin()` waits a round trip for it alone). On a connection of
  * its own (`reserve()`), statements run in the order they are sent, so nothing can run between
- * the BEGIN and them.
+ * the BEGIN and them. The BEGIN is an unnamed simple-protocol query, which nothing but the
+ * connection itself can make fail; its answer is still checked before anything is committed.
  */
 export async function withTransaction<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const reserved = await sql.reserve();
@@ -181,12 +182,13 @@ class Transaction {
     const query = made as { handler?: (query: Promise<unknown>) => unknown } | null;
     if (typeof query?.handler !== "function" || !(made instanceof Promise)) return;
     const run = query.handler;
-    query.handler = (q) => {
+    // The driver reads its own settings (`debug`) off the handler: they stay on the wrapper.
+    query.handler = Object.assign((q: Promise<unknown>) => {
       Promise.prototype.then.call(q, undefined, (error) => {
         this.#failure ??= { error };
       });
       return run(q);
-    };
+    }, run);
   }
 }
 
