@@ -83,6 +83,9 @@ export async function benchPages(
       env: {},
       readyPath: requests[0].path,
     });
+    const untilBothIdle = async () => {
+      await Promise.all([app.untilIdle(), bare!.untilIdle()]);
+    };
     const checks: Check[] = [];
     const pages: PageBenchResult[] = [];
     for (const { path, headers } of requests) {
@@ -101,12 +104,9 @@ export async function benchPages(
         } bytes`,
       });
       const load = async (server: ServerProcess, url: string): Promise<Throughput> => {
-        const untilIdle = async () => {
-          await Promise.all([app.untilIdle(), bare!.untilIdle()]);
-        };
         const { result, cpu } = await withCpu(
           server.pid,
-          untilIdle,
+          untilBothIdle,
           () => loadPage(client, url, headers, sizes),
         );
         return { ...result, cpu };

@@ -101,6 +101,11 @@ export async function benchWebhook(
   const runs = { app: newRuns(), reference: newRuns(), peer: newRuns(), ownSql: newRuns() };
   const sameEvents: Delivery[] = [];
   const ownEvents: Delivery[] = [];
+  // Each side's CPU is read from idle to idle: work it left queued is its own.
+  const costed = async (serverPid: number | null, run: () => Promise<LoadResult>) => {
+    const { result, cpu } = await withCpu(serverPid, comparisons.untilServersIdle, run);
+    return { ...result, cpu };
+  };
   try {
     // Round 0 warms up: the first event of each subscription inserts its row; measured ones
     // update it.
@@ -108,11 +113,6 @@ export async function benchWebhook(
       const measured = round > 0;
       const batch = await deliveries(measured ? sizes.eventsPerRun : sizes.users);
       const own = await deliveries(measured ? sizes.eventsPerRun : sizes.users);
-      // Each side's CPU is read from idle to idle: work it left queued is its own.
-      const costed = async (serverPid: number | null, run: () => Promise<LoadResult>) => {
-        const { result, cpu } = await withCpu(serverPid, comparisons.untilServersIdle, run);
-        return { ...result, cpu };
-      };
       runs.app.add(
         measured,
         await costed(comparisons.appPid, () => overHttp(appWebhookUrl, batch)),

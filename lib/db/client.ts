@@ -142,7 +142,8 @@ class Transaction {
   }
 
   async #rollback(): Promise<void> {
-    if (this.#isLost) throw await this.#lost.promise;
+    // Nothing is sent on a closed connection: the close is the answer.
+    if (this.#isLost) await this.#lost.promise;
     await this.#untilLost(this.#reserved`rollback`).catch((error) => {
       if (this.#isLost) throw error;
     });
