@@ -158,7 +158,7 @@ export function subscriptionRead(subscriptionId: string): Read<RecordedSubscript
 
 /**
  * The same row as `subscriptionRead`, read alone: the driver parses it, which costs less than
- * json on the webhook's path (10 to 40 µs of the app's time a read, measured).
+ * json (10 to 40 µs of the app's time a read, measured).
  */
 export async function findSubscription(
   db: Queryable,

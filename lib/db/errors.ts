@@ -32,6 +32,12 @@ const CONNECTION_FAILURES: ReadonlySet<string> = new Set([
  */
 const DATA_ERROR_CLASSES: ReadonlySet<string> = new Set(["22", "23"]);
 
+/** Whether `error` is the server refusing the data it was given (a data error, see above). */
+export function isDataError(error: unknown): boolean {
+  return error instanceof postgres.PostgresError &&
+    DATA_ERROR_CLASSES.has(error.code.slice(0, 2));
+}
+
 /**
  * Whether `error` is a failure of the database or the connection to it: every error the server
  * reports, except data errors, and every connection-level failure.

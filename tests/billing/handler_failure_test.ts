@@ -304,15 +304,37 @@ Deno.test("statements sent with the COMMIT that fail roll the event back: 5xx fo
   }
 });
 
+Deno.test("a handler's read failing on the event's data: recorded as a handler error, not retried", async () => {
+  const app = await createTestApp({ env });
+  try {
+    const user = await createUser(app.db.sql);
+    // PostgreSQL refuses a NUL in text: the subscription's lookup, asked in the audit insert's
+    // statement, fails on the event's own data.
+    const event = stripeEvent(
+      "customer.subscription.created",
+      subscriptionObject("sub_\u0000nul", user.stripeCustomerId!, "active"),
+    );
+    assert.equal(await deliverOk(app, event), "handler_error");
+    const [audit] = await app.db.sql`
+      select processed_at, error from stripe_events where event_id = ${event.id}`;
+    assert.equal(audit.processedAt, null);
+    assert.match(audit.error, /invalid byte sequence/);
+    assert.equal(await deliverOk(app, event), "duplicate");
+    assert.equal(app.logs.records("http.server_error").length, 0);
+  } finally {
+    await app.close();
+  }
+});
+
 Deno.test("a handler's locks failing on the event's data: recorded as a handler error, not retried", async () => {
   const app = await createTestApp({ env });
   try {
     const user = await createUser(app.db.sql);
-    // PostgreSQL refuses a NUL in text: the subscription's lookup, sent before the audit insert,
-    // fails on the event's own data, and the insert behind it sees only an aborted transaction.
+    // PostgreSQL refuses a NUL in text: the person's lock, sent before the audit insert, fails on
+    // the event's own data, and the insert behind it sees only an aborted transaction.
     const event = stripeEvent(
       "customer.subscription.created",
-      subscriptionObject("sub_\u0000nul", user.stripeCustomerId!, "active"),
+      subscriptionObject(`sub_${user.id}`, "cus_\u0000nul", "active"),
     );
     assert.equal(await deliverOk(app, event), "handler_error");
     const [audit] = await app.db.sql`

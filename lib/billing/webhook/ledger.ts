@@ -12,20 +12,22 @@
  * everything rolls back and Stripe gets a 5xx, so it delivers again.
  *
  * A delivery is a handful of statements in few round trips (the webhook's throughput is mostly
- * the database's work and round trips): the event's customer lock, the audit insert and the
- * handler's own locks travel together, and the row is written once.
+ * the database's work and round trips): the event's customer lock, the handler's own locks and
+ * the audit insert travel together, the insert also answers what the handler reads, and the row
+ * is written once.
  */
 import type Stripe from "stripe";
 import { z } from "zod";
 import type { Services } from "../../services.ts";
 import type { Queryable, Tx } from "../../db/client.ts";
 import { withTransaction } from "../../db/client.ts";
-import { isDatabaseFailure } from "../../db/errors.ts";
+import { isDatabaseFailure, isDataError } from "../../db/errors.ts";
 import { isTransientStripeFailure } from "../stripe_calls.ts";
 import { parseEnvelope, type StripeEventEnvelope } from "./verify.ts";
 import { EVENT_HANDLERS } from "./handlers/mod.ts";
 import { AskStripeFirst } from "./handlers/context.ts";
 import { enqueuedIn } from "../../jobs/queue.ts";
+import { known, type Read, readOne } from "../../db/reads.ts";
 import {
   customerLockKey,
   customerOfEvent,
@@ -56,7 +58,7 @@ export async function processStripeEvent(
   try {
     outcome = await applyOnce(services, event, {
       serialise: (tx) => lockEventCustomer(tx, event),
-      claim: (tx) => recordDelivery(tx, event, rawBody, services.now()),
+      claim: (tx, read) => recordDelivery(tx, event, rawBody, services.now(), read),
     }, false) ?? "duplicate";
   } catch (error) {
     if (!(error instanceof HandlerFailed)) throw error;
@@ -71,20 +73,26 @@ export async function processStripeEvent(
 
 /**
  * How a delivery takes hold of its event inside the transaction: `serialise` (optional) waits
- * for whatever must come first, then `claim` says whether the event is this delivery's to apply.
+ * for whatever must come first, then `claim` says whether the event is this delivery's to apply,
+ * with the answer to the handler's `read` (asked after the handler's locks).
  */
 interface Claim {
   serialise?(tx: Tx): Promise<unknown>;
-  claim(tx: Tx): Promise<boolean>;
+  claim<T>(tx: Tx, read: Read<T>): Promise<Claimed<T>>;
+}
+
+interface Claimed<T> {
+  claimed: boolean;
+  found: T;
 }
 
 /**
- * One transaction: `serialise`, the handler's `lock`, the `claim` (false: nothing to do, null
- * comes back), the handler, and — for a replay (`markAfter`) — the mark. Statements nothing
- * depends on are sent together: the first three in one round trip, and whatever the handler
- * hands over as its last (`sendWithCommit`) with the COMMIT. Then the runner is woken if the
- * event enqueued a job. A handler failing on the event's data comes out as `HandlerFailed`,
- * with everything rolled back.
+ * One transaction: `serialise`, the handler's `lock`, the `claim` with the handler's
+ * `readWithClaim` (not claimed: nothing to do, null comes back), the handler, and — for a replay
+ * (`markAfter`) — the mark. Statements nothing depends on are sent together: the first three in
+ * one round trip, and whatever the handler hands over as its last (`sendWithCommit`) with the
+ * COMMIT. Then the runner is woken if the event enqueued a job. A handler failing on the event's
+ * data comes out as `HandlerFailed`, with everything rolled back.
  */
 async function applyOnce(
   services: LedgerServices,
@@ -101,11 +109,15 @@ async function applyOnce(
     serialised.catch(() => {});
     const locked = startLock(tx, event, prepared);
     // The handler's locks went before the claim: if they failed, the claim only saw the
-    // transaction aborted (25P02), and their failure is the one to judge.
-    const claimed = claim(tx).catch(async (error) => {
-      throw await locked.then(() => error, judged);
-    });
-    if (!await claimed) {
+    // transaction aborted (25P02), and their failure is the one to judge. Else the server
+    // refusing the claim's data is judged like the handler's own: its statement asks the
+    // handler's read with the event's data.
+    const { claimed, found } = await claim(tx, readWithClaim(event, prepared)).catch(
+      async (error) => {
+        throw await locked.then(() => isDataError(error) ? judged(error) : error, judged);
+      },
+    );
+    if (!claimed) {
       await locked.catch(() => {});
       return null;
     }
@@ -114,7 +126,14 @@ async function applyOnce(
       statements.catch(() => {});
       sentLast.push(statements);
     };
-    const applied = await applyRecordedEvent(tx, event, prepared, locked, last, services);
+    const applied = await applyRecordedEvent(
+      tx,
+      event,
+      prepared,
+      { locked, found },
+      last,
+      services,
+    );
     if (markAfter) last(markProcessed(tx, event, services.now()));
     return applied;
   });
@@ -143,6 +162,13 @@ function startLock(tx: Tx, event: StripeEventEnvelope, prepared: Prepared): Prom
   }
   locked.catch(() => {});
   return locked;
+}
+
+/** The handler's `readWithClaim`, or nothing to read. */
+function readWithClaim(event: StripeEventEnvelope, prepared: Prepared): Read<unknown> {
+  const handler = EVENT_HANDLERS.get(event.type);
+  if (!handler?.readWithClaim || !prepared.ok) return known(undefined);
+  return handler.readWithClaim(event, prepared.value);
 }
 
 /**
@@ -240,33 +266,40 @@ async function lockEventCustomer(tx: Tx, event: StripeEventEnvelope): Promise<vo
 
 /**
  * Insert the event's audit row, marked processed (the handler's changes commit with it, or
- * nothing does); false when the row is already there (a duplicate delivery, or a concurrent one
- * that committed first — the customer lock, or the unique index, makes this one wait for it).
+ * nothing does); not claimed when the row is already there (a duplicate delivery, or a concurrent
+ * one that committed first — the customer lock, or the unique index, makes this one wait for it).
  * Sent after the customer lock, it sees an erasure that committed before: then it stores the
- * stand-in rather than the raw body.
+ * stand-in rather than the raw body. The same statement answers `read`: sent after the handler's
+ * locks, it sees what was committed before them. (If the insert waits on a concurrent delivery of
+ * the event, the answer may predate that one's changes; but then this delivery is not claimed, or
+ * that one rolled back.)
  */
-export async function recordDelivery(
+async function recordDelivery<T>(
   tx: Tx,
   event: StripeEventEnvelope,
   rawBody: string,
   receivedAt: Date,
-): Promise<boolean> {
+  read: Read<T>,
+): Promise<Claimed<T>> {
   const customer = customerOfEvent(event);
   const standIn = redactedPayload({ eventId: event.id, eventType: event.type });
   const truncated = rawBody.length > STORED_PAYLOAD_MAX_CHARS;
   const payload = truncated ? rawBody.slice(0, STORED_PAYLOAD_MAX_CHARS) : rawBody;
-  const inserted = await tx`
-    with erased as (${erasedCustomerCheck(tx, customer)})
-    insert into stripe_events (event_id, event_type, received_at, processed_at, payload,
-                               payload_truncated, payload_redacted_at)
-    select ${event.id}, ${event.type}, ${receivedAt}, ${receivedAt},
-           case when erased.yes then ${standIn} else ${payload} end,
-           ${truncated} and not erased.yes,
-           case when erased.yes then ${receivedAt}::timestamptz end
-    from erased
-    on conflict (event_id) do nothing
-    returning id`;
-  return inserted.length > 0;
+  const [row] = await tx<{ claimed: boolean; found: unknown }[]>`
+    with erased as (${erasedCustomerCheck(tx, customer)}),
+    inserted as (
+      insert into stripe_events (event_id, event_type, received_at, processed_at, payload,
+                                 payload_truncated, payload_redacted_at)
+      select ${event.id}, ${event.type}, ${receivedAt}, ${receivedAt},
+             case when erased.yes then ${standIn} else ${payload} end,
+             ${truncated} and not erased.yes,
+             case when erased.yes then ${receivedAt}::timestamptz end
+      from erased
+      on conflict (event_id) do nothing
+      returning id)
+    select exists (select 1 from inserted) as claimed,
+      ${read.query ? tx`(${read.query(tx)})` : tx`null`} as found`;
+  return { claimed: row.claimed, found: read.parse(row.found) };
 }
 
 /**
@@ -290,13 +323,13 @@ async function markProcessed(tx: Tx, event: StripeEventEnvelope, at: Date): Prom
 
 /**
  * Run an event's handler inside `tx` for an audit row that exists and is locked, with what its
- * `lock` found. Shared by first delivery and operator replay.
+ * `lock` and `readWithClaim` found. Shared by first delivery and operator replay.
  */
 async function applyRecordedEvent(
   tx: Tx,
   event: StripeEventEnvelope,
   prepared: Prepared,
-  locked: Promise<unknown>,
+  { locked, found }: { locked: Promise<unknown>; found: unknown },
   sendWithCommit: (statements: Promise<unknown>) => void,
   services: Pick<Services, "config" | "log" | "now" | "stripe">,
 ): Promise<"ok" | "ignored"> {
@@ -312,6 +345,7 @@ async function applyRecordedEvent(
       now: services.now(),
       prepared: prepared.value,
       locked: await locked,
+      found,
       canAskStripe: services.stripe !== null,
       sendWithCommit,
     });
@@ -369,7 +403,7 @@ export async function replayStripeEvent(
     // The claim never declines: an event processed already is refused outright.
     outcome = (await applyOnce(services, event, {
       serialise: (tx) => lockEventCustomer(tx, event),
-      async claim(tx) {
+      async claim(tx, read) {
         const [locked] = await tx<{ processedAt: Date | null }[]>`
           select processed_at from stripe_events where event_id = ${eventId} for update`;
         if (locked.processedAt) {
@@ -377,7 +411,7 @@ export async function replayStripeEvent(
             `event ${eventId} was already processed at ${locked.processedAt.toISOString()}`,
           );
         }
-        return true;
+        return { claimed: true, found: await readOne(tx, read) };
       },
     }, true))!;
   } catch (error) {

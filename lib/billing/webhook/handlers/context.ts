@@ -4,8 +4,9 @@ import type { Queryable, Tx } from "../../../db/client.ts";
 import type { Logger } from "../../../log.ts";
 import type { Config } from "../../../config.ts";
 import type { StripeEventEnvelope } from "../verify.ts";
+import type { Read } from "../../../db/reads.ts";
 
-export interface EventContext<Prepared = unknown, Locked = unknown> {
+export interface EventContext<Prepared = unknown, Locked = unknown, Found = unknown> {
   tx: Tx;
   config: Pick<Config, "stripe" | "pastDueGraceDays" | "referralRewardsPerYear">;
   event: StripeEventEnvelope;
@@ -15,6 +16,8 @@ export interface EventContext<Prepared = unknown, Locked = unknown> {
   prepared: Prepared;
   /** What the handler's `lock` found (undefined for a handler without one). */
   locked: Locked;
+  /** The answer to the handler's `readWithClaim` (undefined for a handler without one). */
+  found: Found;
   /** Whether Stripe can be asked (see `AskStripeFirst`). */
   canAskStripe: boolean;
   /**
@@ -45,7 +48,7 @@ export interface PrepareServices {
  * the person's row lock and a connection while it waits); whatever it needs from Stripe,
  * `prepare` fetches first, outside any transaction.
  */
-export interface EventHandler<Prepared = unknown, Locked = unknown> {
+export interface EventHandler<Prepared = unknown, Locked = unknown, Found = unknown> {
   /** `fresh`: the handler asked (`AskStripeFirst`) for Stripe's current view. */
   prepare?(
     event: StripeEventEnvelope,
@@ -53,13 +56,19 @@ export interface EventHandler<Prepared = unknown, Locked = unknown> {
     options: { fresh: boolean },
   ): Promise<Prepared>;
   /**
-   * The handler's first statements — lock its person, read what it will change — sent right
-   * behind the audit row's insert, so both reach the server in one round trip. Reads and locks
-   * only: they run for a duplicate delivery too, whose transaction then changes nothing.
-   * `apply` gets what they found as `ctx.locked`.
+   * The handler's first statements — lock its person — sent right ahead of the audit row's
+   * insert, so both reach the server in one round trip. Locks and reads only: they run for a
+   * duplicate delivery too, whose transaction then changes nothing. `apply` gets what they found
+   * as `ctx.locked`.
    */
   lock?(tx: Tx, event: StripeEventEnvelope, prepared: Prepared): Promise<Locked>;
-  apply(ctx: EventContext<Prepared, Locked>): Promise<void>;
+  /**
+   * What the handler reads of what it will change, asked in the statement that inserts the audit
+   * row: a statement fewer, and one that runs after `lock`'s, so its answer is current under the
+   * person's lock. `apply` gets it as `ctx.found`.
+   */
+  readWithClaim?(event: StripeEventEnvelope, prepared: Prepared): Read<Found>;
+  apply(ctx: EventContext<Prepared, Locked, Found>): Promise<void>;
 }
 
 /** Every handler logs the same line when the person an event is about has no account here. */

@@ -4,10 +4,10 @@
  * and recompute what the person has.
  */
 import {
-  findSubscription,
   type RecordedSubscription,
   recordSubscription,
   type SubscriptionChange,
+  subscriptionRead,
   type SubscriptionSnapshot,
 } from "../../subscriptions.ts";
 import { cadenceOf } from "../../plans.ts";
@@ -34,18 +34,22 @@ interface Prepared {
   fromStripe: boolean;
 }
 
-/** The person, locked, and the subscription as recorded before this event. */
-type Locked = [User | null, RecordedSubscription | null];
+/** The person, locked. */
+type Locked = User | null;
+/** The subscription as recorded before this event. */
+type Found = RecordedSubscription | null;
 
-export function subscriptionChange(change: SubscriptionChange): EventHandler<Prepared, Locked> {
+export function subscriptionChange(
+  change: SubscriptionChange,
+): EventHandler<Prepared, Locked, Found> {
   return {
     prepare: (event, services, { fresh }) => settledSnapshot(event, services, change, fresh),
-    // The read runs after the lock is held (statements run in order), so it is current.
-    lock: (tx, _event, { snapshot, customer }) =>
-      Promise.all([lockPerson(tx, { customerId: customer }), findSubscription(tx, snapshot.id)]),
+    lock: (tx, _event, { customer }) => lockPerson(tx, { customerId: customer }),
+    // Asked after the person's lock is held (statements run in order), so it is current.
+    readWithClaim: (_event, { snapshot }) => subscriptionRead(snapshot.id),
     async apply(ctx) {
       const { snapshot, fromStripe } = ctx.prepared;
-      const [user, before] = ctx.locked;
+      const { locked: user, found: before } = ctx;
       if (!user) return personNotFound(ctx, ctx.prepared.customer);
       const eventCreatedAt = new Date(ctx.event.created * 1000);
       // The state recorded came from an update of the same second (checked under the lock), which
@@ -140,7 +144,7 @@ export function snapshotOf(
  * cancelled), and the six-monthly reminders of a monthly plan, scheduled from its start.
  */
 function noticesOwed(
-  ctx: EventContext<Prepared, Locked>,
+  ctx: EventContext<Prepared, Locked, Found>,
   userId: number,
   snapshot: SubscriptionSnapshot,
   before: RecordedSubscription | null,
