@@ -97,17 +97,24 @@ interface Recipient {
   alreadySent: boolean;
 }
 
-/** Each notice job's recipient, by job id: one read for the whole batch. */
+/**
+ * Each notice job's recipient, by job id: one read for the whole batch. Each job's person and
+ * notice are looked up by key (`offset 0` keeps the planner from turning a lookup into a hash
+ * over the whole table, which it may do when its statistics think a table is small).
+ */
 async function recipientsOf(db: Queryable, jobs: Job[]): Promise<Map<number, Recipient>> {
   const notices = jobs.map((job) => job.payload as unknown as NoticeJob);
   const rows = await db<(Partial<User> & { jobId: number; noticeAlreadySent: boolean })[]>`
-    select owed.job_id, users.*, exists (
-      select 1 from notices where kind = owed.kind and trigger = owed.trigger
-    ) as notice_already_sent
+    select owed.job_id, recipient.*, sent.already as notice_already_sent
     from unnest(${jobs.map((job) => job.id)}::bigint[], ${notices.map((n) => n.userId)}::bigint[],
                 ${notices.map((n) => n.kind)}::text[], ${notices.map((n) => n.trigger)}::text[])
       as owed (job_id, user_id, kind, trigger)
-    left join users on users.id = owed.user_id`;
+    left join lateral (select * from users where users.id = owed.user_id offset 0) recipient
+      on true
+    cross join lateral (
+      select count(*) > 0 as already from notices
+      where notices.kind = owed.kind and notices.trigger = owed.trigger
+    ) sent`;
   return new Map(rows.map(({ jobId, noticeAlreadySent, ...user }) => [jobId, {
     user: user.id == null ? null : user as User,
     alreadySent: noticeAlreadySent,

@@ -391,7 +391,7 @@ Deno.test("a batch of notices reads its recipients in one statement, each mail t
     }
     const runner = createJobRunner({ ...app.services, db: traced }, JOB_HANDLERS);
     await runner.wake();
-    const recipientReads = sent.filter((statement) => /left join users/.test(statement));
+    const recipientReads = sent.filter((statement) => /users\.id = owed\.user_id/.test(statement));
     assert.equal(recipientReads.length, 1, "one read for the five recipients");
     assert.deepEqual(
       smtp.messages.flatMap((message) => message.to).sort(),
