@@ -24,8 +24,11 @@ export interface ConnectOptions {
    * next transaction may run on another server connection that never saw the statement.
    */
   prepare?: boolean;
-  /** Called with the text of every statement sent, to trace which statements a code path issues. */
-  onQuery?: (statement: string) => void;
+  /**
+   * Called with the text of every statement sent and its parameters, to trace which statements a
+   * code path issues.
+   */
+  onQuery?: (statement: string, parameters: readonly unknown[]) => void;
 }
 
 export function connect(url: string, options: ConnectOptions = {}): Sql {
@@ -35,7 +38,9 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     idle_timeout: options.idleTimeout ?? 30,
     ...(options.maxLifetime ? { max_lifetime: options.maxLifetime } : {}),
     prepare: options.prepare ?? true,
-    debug: options.onQuery ? (_connection, statement) => options.onQuery!(statement) : false,
+    debug: options.onQuery
+      ? (_connection, statement, parameters) => options.onQuery!(statement, parameters)
+      : false,
     // Notices (e.g. "relation already exists, skipping") are not errors; keep stdout JSON-only.
     onnotice: () => {},
     // Columns are snake_case in SQL (the schema is the operators' contract) and camelCase in

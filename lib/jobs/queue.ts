@@ -89,7 +89,9 @@ export function noteEnqueued(tx: Tx): void {
 
 /**
  * Take up to `limit` due jobs, the longest due first, each for `leaseSeconds`; none when none is
- * due. One statement however many: under a backlog, claiming costs little per job.
+ * due. One statement however many, which reads only the jobs it takes however long the backlog:
+ * they come off the front of the `jobs_due` index, in its order, and are updated by id (the
+ * `array(...)` keeps the planner from joining them to a scan of the whole table).
  */
 export async function claimDueJobs(
   db: Queryable,
@@ -100,13 +102,13 @@ export async function claimDueJobs(
   const leaseEnd = new Date(now.getTime() + leaseSeconds * 1000);
   const jobs = await db<Job[]>`
     update jobs set locked_until = ${leaseEnd}, attempts = attempts + 1
-    where id in (
+    where id = any(array(
       select id from jobs
       where done_at is null and failed_at is null and run_at <= ${now}
         and (locked_until is null or locked_until < ${now})
       order by run_at, id
       limit ${limit}
-      for update skip locked)
+      for update skip locked))
     returning *`;
   return [...jobs].sort((a, b) => a.runAt.getTime() - b.runAt.getTime() || a.id - b.id);
 }

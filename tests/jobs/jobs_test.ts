@@ -17,7 +17,7 @@ import {
   WEBHOOK_SECRET,
 } from "../helpers/stripe_events.ts";
 import { createUser } from "../helpers/users.ts";
-import { withTransaction } from "../../lib/db/client.ts";
+import { connect, type Sql, withTransaction } from "../../lib/db/client.ts";
 import { claimDueJobs, enqueue } from "../../lib/jobs/queue.ts";
 import { CLAIM_BATCH, createJobRunner, LEASE_SECONDS } from "../../lib/jobs/runner.ts";
 import { runAdminCommand } from "../../lib/admin/commands.ts";
@@ -171,6 +171,78 @@ Deno.test("jobs claimed together run in due order; one whose lease lapsed meanwh
     await db.close();
   }
 });
+
+Deno.test("a claim from a backlog of due jobs reads the few it takes, not the whole backlog", async () => {
+  const db = await createTestDatabase();
+  const sent: { statement: string; parameters: readonly unknown[] }[] = [];
+  const traced = connect(db.url, {
+    max: 1,
+    onQuery: (statement, parameters) => sent.push({ statement, parameters }),
+  });
+  try {
+    const backlog = 2000;
+    await db.sql`
+      insert into jobs (kind, key, run_at, max_attempts, created_at)
+      select 'note', 'k' || n, ${START}::timestamptz - n * interval '1 second', 10, ${START}
+      from generate_series(1, ${backlog}) as n`;
+    await db.sql`analyze jobs`;
+    const claimed = await claimDueJobs(traced, START, LEASE_SECONDS, CLAIM_BATCH);
+    assert.deepEqual(
+      claimed.map((job) => job.key),
+      Array.from({ length: CLAIM_BATCH }, (_, i) => `k${backlog - i}`),
+      "the longest due first",
+    );
+    const claim = sent.find(({ statement }) => /update jobs set locked_until/.test(statement))!;
+    // The same statement again, measured, in a transaction that is rolled back.
+    const plan = await explainAnalyze(db.sql, claim.statement, claim.parameters);
+    const jobRowsRead = scansOf(plan, "jobs").reduce((sum, node) => sum + node.rows, 0);
+    assert.ok(
+      jobRowsRead <= 2 * CLAIM_BATCH,
+      `the claim read ${jobRowsRead} rows of jobs to take ${CLAIM_BATCH} of ${backlog}`,
+    );
+  } finally {
+    await traced.end();
+    await db.close();
+  }
+});
+
+interface PlanNode {
+  "Node Type": string;
+  "Relation Name"?: string;
+  "Actual Rows": number;
+  "Actual Loops": number;
+  Plans?: PlanNode[];
+}
+
+async function explainAnalyze(
+  sql: Sql,
+  statement: string,
+  parameters: readonly unknown[],
+): Promise<PlanNode> {
+  let plan: PlanNode | null = null;
+  await withTransaction(sql, async (tx) => {
+    const [row] = await tx.unsafe(
+      `explain (analyze, format json) ${statement}`,
+      parameters as never[],
+    );
+    // The one column, "QUERY PLAN", whatever the driver's name transform makes of it.
+    plan = (Object.values(row)[0] as { Plan: PlanNode }[])[0].Plan;
+    throw new RolledBack();
+  }).catch((error) => {
+    if (!(error instanceof RolledBack)) throw error;
+  });
+  return plan!;
+}
+
+class RolledBack extends Error {}
+
+/** The scans of `table` in a plan, with the rows each returned over all its loops. */
+function scansOf(node: PlanNode, table: string): { type: string; rows: number }[] {
+  const own = node["Relation Name"] === table && /Scan/.test(node["Node Type"])
+    ? [{ type: node["Node Type"], rows: node["Actual Rows"] * node["Actual Loops"] }]
+    : [];
+  return [...own, ...(node.Plans ?? []).flatMap((child) => scansOf(child, table))];
+}
 
 Deno.test("failing jobs back off, fail for good after their last attempt, and an operator can retry them", async () => {
   const clock = testClock(START);
