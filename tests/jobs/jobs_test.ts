@@ -198,7 +198,7 @@ Deno.test("claiming from a backlog of due jobs, and marking them done, read the 
     for (
       const [step, pattern] of [["claim", /set locked_until/], ["mark", /set done_at/]] as const
     ) {
-      const { statement, parameters } = sent.find((sent) => pattern.test(sent.statement))!;
+      const { statement, parameters } = sent.find((query) => pattern.test(query.statement))!;
       // The same statement again, measured, in a transaction that is rolled back.
       const plan = await explainAnalyze(db.sql, statement, parameters);
       const jobRowsRead = scansOf(plan, "jobs").reduce((sum, node) => sum + node.rows, 0);
