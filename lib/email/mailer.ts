@@ -3,7 +3,7 @@
  * sign-in link as `auth.magic_link`, with field `url`); `smtp` sends real mail through
  * nodemailer. Production requires `smtp` (see config).
  */
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { brand } from "../brand.ts";
@@ -40,15 +40,25 @@ export function createMailer(config: Config, log: Logger): Mailer {
       },
     };
   }
-  const transport = nodemailer.createTransport(config.email.smtpUrl!);
+  // nodemailer is loaded with the first message rather than at start-up: it is the largest module
+  // the app loads, and a cold start (a fresh isolate on Deno Deploy) may send no mail at all.
+  let transport: Promise<Transporter> | null = null;
+  const smtp = () =>
+    transport ??= import("nodemailer").then(
+      ({ default: nodemailer }) => nodemailer.createTransport(config.email.smtpUrl!),
+      (error) => {
+        transport = null;
+        throw error;
+      },
+    );
   return {
     async sendSignInLink(to, url, validMinutes) {
       const message = signInMessage(url, validMinutes);
-      await transport.sendMail({ from: config.email.from, to, ...message });
+      await (await smtp()).sendMail({ from: config.email.from, to, ...message });
       log.info("auth.sign_in_email_sent", { transport: "smtp" });
     },
     async send(mail) {
-      const sent = await transport.sendMail({ from: config.email.from, ...mail });
+      const sent = await (await smtp()).sendMail({ from: config.email.from, ...mail });
       return sent.messageId;
     },
   };
