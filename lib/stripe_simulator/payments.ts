@@ -19,7 +19,7 @@ import {
   refundObject,
   type RefundReason,
 } from "./payment_objects.ts";
-import { money } from "./format.ts";
+import { formatAmount } from "../format.ts";
 import type { Store } from "./store.ts";
 
 /**
@@ -43,8 +43,10 @@ export function refundCharge(
   const amount = input.amount ?? left;
   if (amount > left) {
     throw invalidRequest(
-      `Refund amount (${money(amount, charge.currency)}) is greater than unrefunded amount on ` +
-        `charge (${money(left, charge.currency)})`,
+      `Refund amount (${
+        formatAmount(amount, charge.currency)
+      }) is greater than unrefunded amount on ` +
+        `charge (${formatAmount(left, charge.currency)})`,
       "amount",
     );
   }

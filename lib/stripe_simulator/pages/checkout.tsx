@@ -14,14 +14,8 @@ import type { PaymentChoice } from "../payment_objects.ts";
 import { isEmailAddress } from "../params.ts";
 import { DAY_SECONDS } from "../periods.ts";
 import type { CheckoutRecord, Store } from "../store.ts";
-import {
-  day,
-  htmlResponse,
-  money,
-  priceLabel,
-  renderDocument,
-  TestCardChoice,
-} from "./document.tsx";
+import { day, htmlResponse, priceLabel, renderDocument, TestCardChoice } from "./document.tsx";
+import { formatAmount } from "../../format.ts";
 
 export function checkoutRoutes(store: Store): Hono {
   const app = new Hono();
@@ -120,7 +114,7 @@ function checkoutPage(record: CheckoutRecord, now: number, error?: string): stri
             </>
           )}
           <dt>Due today</dt>
-          <dd>{money(session.amount_total ?? 0, session.currency ?? price.currency)}</dd>
+          <dd>{formatAmount(session.amount_total ?? 0, session.currency ?? price.currency)}</dd>
         </dl>
       </section>
       {open

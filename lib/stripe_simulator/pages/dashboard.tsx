@@ -16,7 +16,8 @@ import { itemOf, type Subscription } from "../objects.ts";
 import type { DisputeReason } from "../payment_objects.ts";
 import type { SimulatorSettings, Store } from "../store.ts";
 import type { WebhookSender } from "../webhooks.ts";
-import { day, htmlResponse, money, priceLabel, renderDocument } from "./document.tsx";
+import { day, htmlResponse, priceLabel, renderDocument } from "./document.tsx";
+import { formatAmount } from "../../format.ts";
 
 export interface DashboardParts {
   store: Store;
@@ -540,8 +541,8 @@ function PaymentsSection({ store }: { store: Store }) {
                   <td>
                     <code>{charge.id}</code>
                   </td>
-                  <td>{money(charge.amount, charge.currency)}</td>
-                  <td>{money(charge.amount_refunded, charge.currency)}</td>
+                  <td>{formatAmount(charge.amount, charge.currency)}</td>
+                  <td>{formatAmount(charge.amount_refunded, charge.currency)}</td>
                   <td>
                     {!charge.disputed && charge.amount_refunded < charge.amount && (
                       <form method="post" action={`/_sim/charges/${charge.id}/dispute`}>

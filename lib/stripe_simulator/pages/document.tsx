@@ -4,7 +4,7 @@
  */
 import type { ComponentChildren } from "preact";
 import { renderToString } from "preact-render-to-string";
-import { money } from "../format.ts";
+import { formatAmount } from "../../format.ts";
 import type { Price } from "../objects.ts";
 import { DEFAULT_TEST_CARD, spacedNumber, TEST_CARDS } from "../cards.ts";
 
@@ -66,11 +66,9 @@ export function htmlResponse(html: string, status = 200): Response {
   });
 }
 
-export { money } from "../format.ts";
-
 /** "£7.00 per month" */
 export function priceLabel(price: Price): string {
-  const amount = money(price.unit_amount ?? 0, price.currency);
+  const amount = formatAmount(price.unit_amount ?? 0, price.currency);
   return price.recurring ? `${amount} per ${price.recurring.interval}` : amount;
 }
 

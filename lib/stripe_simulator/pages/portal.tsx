@@ -20,14 +20,8 @@ import {
   type ProrationBehavior,
 } from "../portal_configurations.ts";
 import type { Store } from "../store.ts";
-import {
-  day,
-  htmlResponse,
-  money,
-  priceLabel,
-  renderDocument,
-  TestCardChoice,
-} from "./document.tsx";
+import { day, htmlResponse, priceLabel, renderDocument, TestCardChoice } from "./document.tsx";
+import { formatAmount } from "../../format.ts";
 
 const ACTIONS = ["cancel_at_period_end", "renew", "cancel_now", "switch_plan"] as const;
 type Action = typeof ACTIONS[number];
@@ -262,7 +256,7 @@ function InvoiceHistory({ store, session }: { store: Store; session: PortalSessi
                 <tr key={invoice.id}>
                   <td>{day(invoice.created)}</td>
                   <td>{invoice.number}</td>
-                  <td>{money(invoice.total, invoice.currency)}</td>
+                  <td>{formatAmount(invoice.total, invoice.currency)}</td>
                   <td>{invoice.status}</td>
                 </tr>
               ))}
