@@ -101,9 +101,14 @@ export async function benchWebhook(
   const runs = { app: newRuns(), reference: newRuns(), peer: newRuns(), ownSql: newRuns() };
   const sameEvents: Delivery[] = [];
   const ownEvents: Delivery[] = [];
-  // Each side's CPU is read from idle to idle: work it left queued is its own.
+  // Each side's CPU is read from idle to idle: work it left queued is its own. The in-process
+  // side queues its notices in the bench's own job runner, as the app's process does in its own:
+  // they are sent before the next side starts, not during it.
+  const untilIdle = async () => {
+    await Promise.all([comparisons.untilServersIdle(), app.jobs.wake()]);
+  };
   const costed = async (serverPid: number | null, run: () => Promise<LoadResult>) => {
-    const { result, cpu } = await withCpu(serverPid, comparisons.untilServersIdle, run);
+    const { result, cpu } = await withCpu(serverPid, untilIdle, run);
     return { ...result, cpu };
   };
   try {
