@@ -44,8 +44,10 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     // Notices (e.g. "relation already exists, skipping") are not errors; keep stdout JSON-only.
     onnotice: () => {},
     // Columns are snake_case in SQL (the schema is the operators' contract) and camelCase in
-    // TypeScript: `stripe_customer_id` arrives as `stripeCustomerId`.
-    transform: postgres.camel,
+    // TypeScript: `stripe_customer_id` arrives as `stripeCustomerId`. Only column names: json
+    // values keep their keys (`postgres.camel` would rebuild every json value, key by key, on
+    // every row; a read of json renames its own keys, see `rowFromJson`).
+    transform: { column: { from: postgres.toCamel, to: postgres.fromCamel } },
     // int8 (counts, sums) as JS numbers: every such value in this schema fits comfortably.
     types: {
       bigint: {

@@ -68,7 +68,8 @@ export function known<T>(answer: T): Read<T> {
 
 /**
  * A json object of a row (`to_json(row)`, snake_case keys, timestamps as ISO text) as the driver
- * would have given it: camelCase keys, and a `Date` for each of `dates`.
+ * would have given the row itself: camelCase keys, and a `Date` for each of `dates`. (The driver
+ * renames columns, not the keys inside json values.)
  */
 export function rowFromJson<T>(value: unknown, dates: readonly (keyof T & string)[]): T {
   const row: Record<string, unknown> = {};
