@@ -34,8 +34,8 @@ export async function renderPage(input: RenderInput): Promise<Response> {
   const { result: rendered, islands } = collectIslands(() =>
     collectHead(() => renderToString(tree))
   );
-  let html = insertBefore(rendered.result, "</head>", rendered.head);
-  if (islands.size) html = withIslandScripts(html, islands, assets);
+  const scripts = islands.size ? islandScripts(islands, assets) : { head: "", body: "" };
+  const html = withInsertions(rendered.result, rendered.head + scripts.head, scripts.body);
   const headers = new Headers(input.headers);
   headers.set("content-type", "text/html; charset=utf-8");
   return new Response(`<!DOCTYPE html>${html}`, { status: input.status, headers });
@@ -58,7 +58,11 @@ async function element(component: AnyPage, props: PageProps<unknown, unknown>): 
   return h(component as ComponentType<PageProps<unknown, unknown>>, props) as VNode;
 }
 
-function withIslandScripts(html: string, islands: Set<string>, assets: IslandAssets): string {
+/** What a page with islands adds: stylesheet and preloads in its head, the module script last. */
+function islandScripts(
+  islands: Set<string>,
+  assets: IslandAssets,
+): { head: string; body: string } {
   const boot = assets.boot;
   if (!boot) {
     throw new Error(
@@ -76,12 +80,27 @@ function withIslandScripts(html: string, islands: Set<string>, assets: IslandAss
     ...(assets.style ? [`<link rel="stylesheet" href="${assets.style}">`] : []),
     ...[...preloads].map((url) => `<link rel="modulepreload" href="${url}">`),
   ].join("");
-  const script = `<script type="module" src="${boot}"></script>`;
-  return insertBefore(insertBefore(html, "</head>", links), "</body>", script);
+  return { head: links, body: `<script type="module" src="${boot}"></script>` };
 }
 
-function insertBefore(html: string, marker: string, text: string): string {
-  if (!text) return html;
-  const at = html.lastIndexOf(marker);
-  return at === -1 ? html + text : html.slice(0, at) + text + html.slice(at);
+/**
+ * `html` with `head` before its last `</head>` and `body` before its last `</body>` (at the end
+ * where one is missing), cut and joined in one pass: the rendered document is a string of many
+ * small pieces, which every search or cut of a new one joins into one again.
+ */
+function withInsertions(html: string, head: string, body: string): string {
+  const insertions = [{ marker: "</head>", text: head }, { marker: "</body>", text: body }]
+    .filter(({ text }) => text)
+    .map(({ marker, text }) => {
+      const at = html.lastIndexOf(marker);
+      return { at: at === -1 ? html.length : at, text };
+    })
+    .sort((a, b) => a.at - b.at);
+  let joined = "";
+  let from = 0;
+  for (const { at, text } of insertions) {
+    joined += html.slice(from, at) + text;
+    from = at;
+  }
+  return joined + html.slice(from);
 }

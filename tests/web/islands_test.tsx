@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { useState } from "preact/hooks";
 import type { Manifest, PageProps } from "../../lib/web/mod.ts";
-import { mountRoutes } from "../../lib/web/mod.ts";
+import { Head, mountRoutes } from "../../lib/web/mod.ts";
 import { IslandPropsError, serialiseIslandProps } from "../../lib/web/islands.ts";
 import type { IslandAssets } from "../../lib/web/mod.ts";
 
@@ -45,11 +45,11 @@ const App = ({ Component }: PageProps) => (
   </html>
 );
 
-function serve(pageBody: () => preact.JSX.Element) {
+function serve(pageBody: () => preact.JSX.Element, app: typeof App = App) {
   const errors: unknown[] = [];
   const manifest: Manifest = {
     routes: {
-      "./routes/_app.tsx": { default: App },
+      "./routes/_app.tsx": { default: app },
       "./routes/index.tsx": { default: pageBody },
     },
     islands: {
@@ -57,14 +57,14 @@ function serve(pageBody: () => preact.JSX.Element) {
       "./islands/Outer.tsx": { default: Outer },
     },
   };
-  const app = new Hono();
-  mountRoutes(app, {
+  const server = new Hono();
+  mountRoutes(server, {
     manifest,
     assets,
     state: () => ({}),
     onServerError: (error) => errors.push(error),
   });
-  return { errors, get: async () => await app.request("/") };
+  return { errors, get: async () => await server.request("/") };
 }
 
 Deno.test("an island renders inside a marker with its props, plus one module script", async () => {
@@ -89,6 +89,40 @@ Deno.test("an island renders inside a marker with its props, plus one module scr
   assert.ok(html.indexOf("modulepreload") < html.indexOf("</head>"));
   const stylesheet = '<link rel="stylesheet" href="/_build/islands/boot-TEST.css">';
   assert.ok(html.indexOf(stylesheet) < html.indexOf("</head>"), "the wrappers' own stylesheet");
+});
+
+Deno.test("head elements come before the island links, in a document with or without its tags", async () => {
+  const withHead = ({ Component }: PageProps) => (
+    <html>
+      <head>
+        <Head>
+          <title>Titled</title>
+        </Head>
+      </head>
+      <body>
+        <Component />
+      </body>
+    </html>
+  );
+  const bare = ({ Component }: PageProps) => (
+    <>
+      <Head>
+        <title>Titled</title>
+      </Head>
+      <Component />
+    </>
+  );
+  const links = '<link rel="stylesheet" href="/_build/islands/boot-TEST.css">' +
+    '<link rel="modulepreload" href="/_build/islands/Toggle-1.js">' +
+    '<link rel="modulepreload" href="/_build/islands/chunk-1.js">';
+  const script = '<script type="module" src="/_build/islands/boot-TEST.js"></script>';
+  const page = () => <Toggle label="x" />;
+  const whole = await (await serve(page, withHead).get()).text();
+  assert.ok(whole.includes(`<head><title>Titled</title>${links}</head><body>`), whole);
+  assert.ok(whole.endsWith(`</island-root>${script}</body></html>`), whole);
+  // Nowhere to put them: appended, in the same order.
+  const fragment = await (await serve(page, bare).get()).text();
+  assert.ok(fragment.endsWith(`</island-root><title>Titled</title>${links}${script}`), fragment);
 });
 
 Deno.test("a page without islands ships no JavaScript at all", async () => {
