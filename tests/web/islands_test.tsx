@@ -92,37 +92,25 @@ Deno.test("an island renders inside a marker with its props, plus one module scr
 });
 
 Deno.test("head elements come before the island links, in a document with or without its tags", async () => {
-  const withHead = ({ Component }: PageProps) => (
-    <html>
-      <head>
-        <Head>
-          <title>Titled</title>
-        </Head>
-      </head>
-      <body>
-        <Component />
-      </body>
-    </html>
-  );
-  const bare = ({ Component }: PageProps) => (
+  const page = () => (
     <>
       <Head>
-        <title>Titled</title>
+        <meta name="description" content="d" />
       </Head>
-      <Component />
+      <Toggle label="x" />
     </>
   );
   const links = '<link rel="stylesheet" href="/_build/islands/boot-TEST.css">' +
     '<link rel="modulepreload" href="/_build/islands/Toggle-1.js">' +
     '<link rel="modulepreload" href="/_build/islands/chunk-1.js">';
   const script = '<script type="module" src="/_build/islands/boot-TEST.js"></script>';
-  const page = () => <Toggle label="x" />;
-  const whole = await (await serve(page, withHead).get()).text();
-  assert.ok(whole.includes(`<head><title>Titled</title>${links}</head><body>`), whole);
+  const head = `<meta name="description" content="d"/>`;
+  const whole = await (await serve(page).get()).text();
+  assert.ok(whole.includes(`<title>t</title>${head}${links}</head><body>`), whole);
   assert.ok(whole.endsWith(`</island-root>${script}</body></html>`), whole);
   // Nowhere to put them: appended, in the same order.
-  const fragment = await (await serve(page, bare).get()).text();
-  assert.ok(fragment.endsWith(`</island-root><title>Titled</title>${links}${script}`), fragment);
+  const fragment = await (await serve(page, ({ Component }) => <Component />).get()).text();
+  assert.ok(fragment.endsWith(`</island-root>${head}${links}${script}`), fragment);
 });
 
 Deno.test("a page without islands ships no JavaScript at all", async () => {
